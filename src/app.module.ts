@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module';
+import { CqrsErrorLog } from './common/cqrs-error-log';
+import { SETTINGS, Settings } from './config/settings';
+import { EventStoreModule } from './event-store';
+import { HealthController } from './health/health.controller';
+import { MovementModule } from './movement/movement.module';
+import { WorldModule } from './world/world.module';
+
+@Module({})
+export class AppModule {
+  /** The settings and an open, migrated data source come from the caller (server, CLI or test). */
+  static forRoot(settings: Settings, dataSource: DataSource): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule],
+      controllers: [HealthController],
+      providers: [{ provide: SETTINGS, useValue: settings }, { provide: DataSource, useValue: dataSource }, CqrsErrorLog],
+      exports: [SETTINGS, DataSource],
+    };
+  }
+}

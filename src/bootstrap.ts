@@ -1,0 +1,72 @@
+import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import { ConfiguredIoAdapter } from './common/configured-io.adapter';
+import { HttpErrorFilter } from './common/http-exception.filter';
+import { createLogger } from './common/logger';
+import { Settings } from './config/settings';
+import { connectDatabase, DatabaseConnection } from './database/database-connection';
+
+export interface RunningWaypoint {
+  app: INestApplication;
+  database: DatabaseConnection;
+  /** http://host:port of the listening server. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The game page and its scripts, from the repo's public/ whether running from src/ or dist/src/. */
+function publicDir(): string {
+  for (const candidate of [join(__dirname, '..', 'public'), join(__dirname, '..', '..', 'public')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(__dirname, '..', 'public');
+}
+
+/** Builds the whole server on an open database and listens. Used by main, the CLI-less tests and benchmarks. */
+export async function startWaypoint(settings: Settings, database?: DatabaseConnection): Promise<RunningWaypoint> {
+  const logger = createLogger(settings);
+  const db = database ?? (await connectDatabase(settings, new Logger('Database')));
+  let app: NestExpressApplication | null = null;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, db.dataSource), {
+      logger,
+      bodyParser: false,
+    });
+    app.useBodyParser('json', { limit: '64kb' });
+    app.useWebSocketAdapter(new ConfiguredIoAdapter(app, settings));
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+    app.useGlobalFilters(new HttpErrorFilter());
+    app.useStaticAssets(publicDir(), { index: 'index.html' });
+    const openApi = new DocumentBuilder()
+      .setTitle('Waypoint')
+      .setDescription('Real-time position server: accounts and movement history (see docs/protocol.md)')
+      .setVersion('1')
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json' });
+    await app.listen(settings.port, settings.host);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    if (!database) await db.close();
+    throw error;
+  }
+  const address = app.getHttpServer().address() as { port: number };
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const running: RunningWaypoint = {
+    app,
+    database: db,
+    port: address.port,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    async close() {
+      await app!.close();
+      if (!database) await db.close();
+    },
+  };
+  return running;
+}

@@ -1,0 +1,42 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+/** Every HTTP error leaves as `{statusCode, error, message}` (PROTOCOL.md). */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const response = host.switchToHttp().getResponse<Response>();
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const { statusCode, message } = describe(exception);
+    if (statusCode >= 500) this.logger.error({ message: 'request failed', error: String((exception as Error)?.stack ?? exception) });
+    response.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
+  }
+}
+
+function describe(exception: unknown): { statusCode: number; message: string } {
+  if (exception instanceof HttpException) {
+    const body = exception.getResponse();
+    const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message ?? exception.message;
+    return { statusCode: exception.getStatus(), message: Array.isArray(raw) ? raw.join('; ') : String(raw) };
+  }
+  // body-parser's errors carry a status (400 malformed JSON, 413 too large).
+  const status = (exception as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (exception as { type?: string }).type;
+    const message =
+      type === 'entity.parse.failed'
+        ? 'request body is not valid JSON'
+        : type === 'entity.too.large'
+          ? 'request body is too large'
+          : String((exception as Error).message);
+    return { statusCode: status, message };
+  }
+  return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'unexpected server error; see the server log' };
+}

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Every tunable of Waypoint, read and validated once at start-up.
+ * Each entry names its env variable, its default and why it exists; the
+ * README's settings table is written from this list.
+ */
+export interface Settings {
+  host: string;
+  port: number;
+  /** Empty = run on the embedded PostgreSQL (PGlite) kept in `dataDir`. */
+  databaseUrl: string | null;
+  /** PostgreSQL schema the tables live in (tests give each suite its own). */
+  databaseSchema: string;
+  dataDir: string;
+  production: boolean;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  jwt: { secret: string; expiresInSeconds: number; generated: boolean };
+  passwordHash: { memoryCostKiB: number; timeCost: number };
+  broadcastIntervalMs: number;
+  appendBatch: { windowMs: number; maxEvents: number };
+  world: { min: number; max: number };
+  rateLimit: { perSecond: number; burst: number };
+  /** Units per second; null = no speed check. */
+  maxSpeed: number | null;
+  maxPositionPayloadBytes: number;
+  /** Socket.IO's maxHttpBufferSize: larger frames are refused by the transport. */
+  maxMessageBytes: number;
+  /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
+  areaOfInterestCellSize: number | null;
+  /** Per-client cap of broadcast bytes waiting to be written before positions are coalesced. */
+  slowClientBufferBytes: number;
+  bootstrapAnalysts: string[];
+  redisUrl: string | null;
+}
+
+export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export class SettingsError extends Error {
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`Setting ${setting}: ${reason}`);
+  }
+}
+
+export interface SettingDoc {
+  env: string;
+  flag?: string;
+  default: string;
+  meaning: string;
+}
+
+/** The documented settings, in the order the README lists them. */
+export const SETTING_DOCS: SettingDoc[] = [
+  { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
+  { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
+  { env: 'DATABASE_URL', flag: '--database-url', default: '(none)', meaning: 'PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) in DATA_DIR.' },
+  { env: 'DATABASE_SCHEMA', default: 'public', meaning: 'Schema holding Waypoint tables (created if missing).' },
+  { env: 'DATA_DIR', flag: '--data-dir', default: './.waypoint-data', meaning: 'Embedded database files and the generated JWT secret.' },
+  { env: 'JWT_SECRET', default: '(generated)', meaning: 'HMAC secret for access tokens. Unset: generated once into DATA_DIR with a warning; required when NODE_ENV=production.' },
+  { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
+  { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
+  { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
+  { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'players:moved tick; 0 = one emit per movement, at once.' },
+  { env: 'APPEND_BATCH_WINDOW_MS', default: '5', meaning: 'How long positions are collected before one batched append.' },
+  { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
+  { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
+  { env: 'WORLD_MAX', default: '100000', meaning: 'Highest coordinate on each axis (x, y, z).' },
+  { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
+  { env: 'RATE_LIMIT_BURST', default: '120', meaning: 'Token bucket size: updates a player may send in a burst.' },
+  { env: 'MAX_SPEED', default: '(off)', meaning: 'Units per second allowed between consecutive accepted positions (too_fast).' },
+  { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
+  { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
+  { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
+  { env: 'SLOW_CLIENT_BUFFER_BYTES', default: '262144', meaning: 'Bytes queued to one client before further broadcasts to it are coalesced (latest per player).' },
+  { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
+  { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes: Socket.IO adapter and cross-node takeover.' },
+  { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
+  { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
+];
+
+type Env = Record<string, string | undefined>;
+
+/** `--port 5001`, `--port=5001` → PORT=5001 (flags win over env). */
+export function flagsToEnv(argv: string[]): Env {
+  const env: Env = {};
+  const byFlag = new Map(SETTING_DOCS.filter((d) => d.flag).map((d) => [d.flag!, d.env]));
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const name = byFlag.get(flag);
+    if (!name) throw new SettingsError(flag, `unknown flag; known: ${[...byFlag.keys()].join(', ')}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new SettingsError(flag, 'needs a value');
+    env[name] = value;
+  }
+  return env;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function number(env: Env, name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new SettingsError(name, `"${raw}" is not a number`);
+  if (opts.integer && !Number.isInteger(value)) throw new SettingsError(name, `"${raw}" must be a whole number`);
+  if (opts.min !== undefined && value < opts.min) throw new SettingsError(name, `${value} is below the minimum ${opts.min}`);
+  if (opts.max !== undefined && value > opts.max) throw new SettingsError(name, `${value} is above the maximum ${opts.max}`);
+  return value;
+}
+
+function optionalPositive(env: Env, name: string): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'off' || raw === '0') return null;
+  return number(env, name, 0, { min: Number.MIN_VALUE });
+}
+
+/**
+ * Reads the JWT secret, generating and keeping one in the data folder when none is
+ * set so tokens survive restarts on a laptop. Production must set its own.
+ */
+function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: string; generated: boolean } {
+  const configured = env.JWT_SECRET;
+  if (configured) {
+    if (configured.length < 16) throw new SettingsError('JWT_SECRET', 'must be at least 16 characters');
+    return { secret: configured, generated: false };
+  }
+  if (production) {
+    throw new SettingsError('JWT_SECRET', 'is required when NODE_ENV=production; set it to a long random string');
+  }
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), generated: true };
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return { secret, generated: true };
+}
+
+export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
+  const merged: Env = { ...env, ...flagsToEnv(argv) };
+  const production = merged.NODE_ENV === 'production';
+  const dataDir = resolve(text(merged, 'DATA_DIR', './.waypoint-data'));
+
+  const schema = text(merged, 'DATABASE_SCHEMA', 'public');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new SettingsError('DATABASE_SCHEMA', `"${schema}" must be a lower-case SQL identifier`);
+  }
+  const worldMin = number(merged, 'WORLD_MIN', -100_000);
+  const worldMax = number(merged, 'WORLD_MAX', 100_000);
+  if (worldMin >= worldMax) throw new SettingsError('WORLD_MIN', `must be below WORLD_MAX (${worldMin} >= ${worldMax})`);
+  const logLevel = text(merged, 'LOG_LEVEL', 'log') as LogLevel;
+  if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {
+    throw new SettingsError('LOG_LEVEL', `"${logLevel}" is not one of error, warn, log, debug, verbose`);
+  }
+  const logFormat = text(merged, 'LOG_FORMAT', 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new SettingsError('LOG_FORMAT', 'must be json or pretty');
+
+  return {
+    host: text(merged, 'HOST', '127.0.0.1'),
+    port: number(merged, 'PORT', 5000, { min: 0, max: 65535, integer: true }),
+    databaseUrl: merged.DATABASE_URL || null,
+    databaseSchema: schema,
+    dataDir,
+    production,
+    logLevel,
+    logFormat,
+    jwt: {
+      ...jwtSecret(merged, dataDir, production),
+      expiresInSeconds: number(merged, 'JWT_EXPIRES_IN_SECONDS', 3600, { min: 1, integer: true }),
+    },
+    passwordHash: {
+      memoryCostKiB: number(merged, 'PASSWORD_HASH_MEMORY_KIB', 19_456, { min: 1024, integer: true }),
+      timeCost: number(merged, 'PASSWORD_HASH_TIME_COST', 2, { min: 1, integer: true }),
+    },
+    broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
+    appendBatch: {
+      windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 5, { min: 0, max: 1000 }),
+      maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
+    },
+    world: { min: worldMin, max: worldMax },
+    rateLimit: {
+      perSecond: number(merged, 'RATE_LIMIT_PER_SECOND', 60, { min: Number.MIN_VALUE }),
+      burst: number(merged, 'RATE_LIMIT_BURST', 120, { min: 1 }),
+    },
+    maxSpeed: optionalPositive(merged, 'MAX_SPEED'),
+    maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
+    maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
+    areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
+    slowClientBufferBytes: number(merged, 'SLOW_CLIENT_BUFFER_BYTES', 262_144, { min: 1024, integer: true }),
+    bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    redisUrl: merged.REDIS_URL || null,
+  };
+}
+
+export const SETTINGS = Symbol('SETTINGS');

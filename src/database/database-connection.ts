@@ -1,0 +1,38 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Settings } from '../config/settings';
+import { openDatabase } from './data-source';
+import { startEmbeddedPostgres } from './embedded-postgres';
+
+export interface DatabaseConnection {
+  dataSource: DataSource;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL when set, else the embedded PostgreSQL in DATA_DIR; migrated either way. */
+export async function connectDatabase(settings: Settings, logger = new Logger('Database')): Promise<DatabaseConnection> {
+  let url = settings.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | null = null;
+  if (!url) {
+    logger.log({ message: 'no DATABASE_URL: starting the embedded PostgreSQL (PGlite)', dataDir: settings.dataDir });
+    const embedded = await startEmbeddedPostgres(settings.dataDir);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  try {
+    const { dataSource, ran } = await openDatabase({ url, schema: settings.databaseSchema });
+    for (const name of ran) logger.log({ message: 'migration applied', migration: name });
+    return {
+      dataSource,
+      embedded: stopEmbedded !== null,
+      async close() {
+        await dataSource.destroy();
+        await stopEmbedded?.();
+      },
+    };
+  } catch (error) {
+    await stopEmbedded?.();
+    throw error;
+  }
+}

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
+import {
+  APPEND_BATCH,
+  APPEND_TO_STREAM,
+  LAST_EVENT_OF_STREAM,
+  READ_ALL_AFTER,
+  READ_STREAM,
+  STREAM_VERSIONS,
+} from './event-store.sql';
+import { Checkpoint, ExpectedVersion, NewEvent, RecordedEvent, VersionedNewEvent } from './event-store.types';
+
+/** Something that runs SQL: the data source, or a transaction's entity manager. */
+export type Queryable = Pick<EntityManager, 'query'>;
+
+/** What an inline projection gets: the events just appended, inside the appending transaction. */
+export interface AppendedEvent<Data = unknown> extends VersionedNewEvent<Data> {
+  globalPosition: string;
+  recordedAt: Date;
+}
+
+/**
+ * Updated in the same transaction as the append (Emmett/Marten "inline"), so the read
+ * model is never behind the events and survives any crash that the events survive.
+ */
+export interface InlineProjection {
+  readonly name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each projection narrows the data it reads
+  apply(events: AppendedEvent<any>[], tx: Queryable): Promise<void>;
+}
+
+/**
+ * The one module that touches the `events` table: append a batch, append to a
+ * stream with an expected version, read a stream, read all after a checkpoint.
+ */
+@Injectable()
+export class EventStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Appends events of many streams in one round trip and one commit. The caller is
+   * each stream's single writer and assigns consecutive versions; a clash with a
+   * version already stored (another writer) raises ConcurrencyError and appends nothing.
+   */
+  async appendBatch(events: VersionedNewEvent[], projections: InlineProjection[] = []): Promise<AppendedEvent[]> {
+    if (events.length === 0) return [];
+    const recordedAt = new Date();
+    const columns = toColumns(events);
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        const rows: { globalPosition: string; streamId: string; streamVersion: number }[] = await tx.query(APPEND_BATCH, [
+          ...columns,
+          recordedAt,
+        ]);
+        const positions = new Map(rows.map((r) => [`${r.streamVersion}:${r.streamId}`, r.globalPosition]));
+        const appended = events.map((e) => ({
+          ...e,
+          recordedAt,
+          globalPosition: positions.get(`${e.streamVersion}:${e.streamId}`)!,
+        }));
+        for (const projection of projections) await projection.apply(appended, tx);
+        return appended;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Appends to one stream right after its last event (`'any'`), or only if the stream
+   * is at `expected` (0 = new stream). Runs inside `tx` when given.
+   */
+  async appendToStream(
+    streamId: string,
+    events: NewEvent[],
+    expected: ExpectedVersion = 'any',
+    tx: Queryable = this.dataSource,
+  ): Promise<{ lastVersion: number; globalPositions: string[] }> {
+    const params = [
+      streamId,
+      events.map((e) => e.type),
+      events.map((e) => e.schemaVersion ?? 1),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => JSON.stringify(e.metadata)),
+      expected === 'any' ? null : expected,
+    ];
+    // 'any' may lose a race for the next version against another writer; take the next one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rows: { globalPosition: string; streamVersion: number }[] = await tx.query(APPEND_TO_STREAM, params);
+        if (rows.length === 0) {
+          throw new ConcurrencyError([streamId], `expected version ${expected}, the stream has moved on`);
+        }
+        return { lastVersion: rows[rows.length - 1].streamVersion, globalPositions: rows.map((r) => r.globalPosition) };
+      } catch (error) {
+        const retry = expected === 'any' && isUniqueViolation(error) && attempt < 5 && tx === this.dataSource;
+        if (retry) continue;
+        if (isUniqueViolation(error)) throw new ConcurrencyError([streamId], 'a stream version is already taken');
+        throw error;
+      }
+    }
+  }
+
+  /** Current last version of each stream (0 for a stream with no events). */
+  async streamVersions(streamIds: string[]): Promise<Map<string, number>> {
+    const rows: { streamId: string; version: number }[] = await this.dataSource.query(STREAM_VERSIONS, [streamIds]);
+    const versions = new Map(streamIds.map((id) => [id, 0]));
+    for (const row of rows) versions.set(row.streamId, row.version);
+    return versions;
+  }
+
+  async lastEvent<Data>(streamId: string): Promise<RecordedEvent<Data> | null> {
+    const rows = await this.dataSource.query(LAST_EVENT_OF_STREAM, [streamId]);
+    return rows[0] ?? null;
+  }
+
+  async readStream<Data>(streamId: string, afterVersion = 0, limit = 1000): Promise<RecordedEvent<Data>[]> {
+    return this.dataSource.query(READ_STREAM, [streamId, afterVersion, limit]);
+  }
+
+  /** The next page of all events after `checkpoint`, only from transactions that can no longer change. */
+  async readAllAfter(
+    checkpoint: Checkpoint,
+    limit: number,
+    types: string[] | null = null,
+    tx: Queryable = this.dataSource,
+  ): Promise<RecordedEvent[]> {
+    return tx.query(READ_ALL_AFTER, [checkpoint.transactionId, checkpoint.globalPosition, limit, types]);
+  }
+}
+
+/** Parallel arrays for unnest(): one bind parameter per column, however many rows. */
+function toColumns(events: VersionedNewEvent[]): unknown[][] {
+  const n = events.length;
+  const streams = new Array<string>(n);
+  const versions = new Array<number>(n);
+  const types = new Array<string>(n);
+  const schemaVersions = new Array<number>(n);
+  const data = new Array<string>(n);
+  const metadata = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i];
+    streams[i] = e.streamId;
+    versions[i] = e.streamVersion;
+    types[i] = e.type;
+    schemaVersions[i] = e.schemaVersion ?? 1;
+    data[i] = JSON.stringify(e.data);
+    metadata[i] = JSON.stringify(e.metadata);
+  }
+  return [streams, versions, types, schemaVersions, data, metadata];
+}

@@ -1,0 +1,4 @@
+export * from './event-store.types';
+export * from './event-store.errors';
+export { EventStore, InlineProjection, AppendedEvent, Queryable } from './event-store.service';
+export { EventStoreModule } from './event-store.module';

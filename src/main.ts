@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { startWaypoint } from './bootstrap';
+import { createLogger } from './common/logger';
+import { loadSettings, Settings, SettingsError } from './config/settings';
+
+/** One line a person can act on, for the failures of starting a server. */
+function startupFailure(error: unknown, settings: Settings): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const where = `${settings.host}:${settings.port}`;
+  if (code === 'EADDRINUSE') return `Port ${settings.port} on ${settings.host} is already in use: stop the other server or choose another port with --port or PORT.`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EINVAL') {
+    return `Cannot listen on ${where}: "${settings.host}" is not an address of this machine; use --host 127.0.0.1 (or 0.0.0.0 for all interfaces).`;
+  }
+  if (code === 'EACCES') return `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another with --port.`;
+  if (code === 'ECONNREFUSED') return `Cannot reach the database at DATABASE_URL (${(error as Error).message}); start PostgreSQL or unset DATABASE_URL to use the embedded one.`;
+  return `Waypoint could not start: ${(error as Error)?.message ?? String(error)}`;
+}
+
+async function main(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      console.error(`${error.message}. See the settings table in README.md.`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  Logger.overrideLogger(createLogger(settings));
+  const logger = new Logger('Waypoint');
+  if (settings.jwt.generated) {
+    logger.warn({ message: 'JWT_SECRET is not set: using a generated secret kept in the data folder; set JWT_SECRET in production', dataDir: settings.dataDir });
+  }
+  try {
+    const running = await startWaypoint(settings);
+    logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.embedded });
+    const stop = async (signal: string) => {
+      logger.log({ message: 'shutting down: committing queued movements first', signal });
+      await running.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  } catch (error) {
+    console.error(startupFailure(error, settings));
+    process.exit(1);
+  }
+}
+
+void main();

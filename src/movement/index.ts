@@ -1,0 +1,3 @@
+import { RecordMovementHandler } from './record-movement/record-movement.handler';
+
+export const MovementCommandHandlers = [RecordMovementHandler];

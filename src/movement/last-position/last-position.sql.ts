@@ -1,0 +1,31 @@
+/**
+ * Latest position per player from a batch of PlayerMoved events, one statement.
+ * The version guard makes it idempotent: replaying old events never moves a player back.
+ */
+export const UPSERT_LAST_POSITIONS = `
+  INSERT INTO last_positions AS lp (player_id, x, y, z, heading, seq, stream_version, global_position, recorded_at)
+  SELECT DISTINCT ON (p) p, x, y, z, h, s, v, g, r
+  FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::bigint[], $7::bigint[], $8::bigint[], $9::timestamptz[])
+       AS e(p, x, y, z, h, s, v, g, r)
+  ORDER BY p, v DESC
+  ON CONFLICT (player_id) DO UPDATE SET
+    x = excluded.x, y = excluded.y, z = excluded.z, heading = excluded.heading, seq = excluded.seq,
+    stream_version = excluded.stream_version, global_position = excluded.global_position,
+    recorded_at = excluded.recorded_at
+  WHERE excluded.stream_version > lp.stream_version`;
+
+export const TRUNCATE_LAST_POSITIONS = `TRUNCATE last_positions`;
+
+export const SELECT_CHECKPOINT = `
+  SELECT transaction_id::text AS "transactionId", global_position::text AS "globalPosition", rebuilding
+  FROM projection_checkpoints WHERE name = $1`;
+
+export const START_REBUILD = `
+  INSERT INTO projection_checkpoints (name, transaction_id, global_position, rebuilding, updated_at)
+  VALUES ($1, '0', 0, true, now())
+  ON CONFLICT (name) DO UPDATE SET transaction_id = '0', global_position = 0, rebuilding = true, updated_at = now()`;
+
+/** Stored in the same transaction as the projection writes of the page it ends. */
+export const STORE_CHECKPOINT = `
+  UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, rebuilding = $4, updated_at = now()
+  WHERE name = $1`;

@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Checkpoint, EventStore, START_OF_ALL } from '../../event-store';
+import { PLAYER_MOVED } from '../position';
+import { LastPositionProjection } from './last-position.projection';
+import { SELECT_CHECKPOINT, START_REBUILD, STORE_CHECKPOINT, TRUNCATE_LAST_POSITIONS } from './last-position.sql';
+
+export interface RebuildReport {
+  resumed: boolean;
+  events: number;
+  pages: number;
+  checkpoint: Checkpoint;
+}
+
+/** Any value; the same lock id on every node keeps one rebuild at a time. */
+const REBUILD_LOCK_ID = 0x57_61_79_70; // "Wayp"
+
+/**
+ * Rebuilds last_positions from the events: truncate, then replay every PlayerMoved
+ * page by page. Each page's writes and its checkpoint commit together, so an
+ * interrupted rebuild resumes where it stopped instead of starting over.
+ */
+@Injectable()
+export class RebuildLastPositions {
+  private readonly logger = new Logger(RebuildLastPositions.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly projection: LastPositionProjection,
+  ) {}
+
+  async run(pageSize = 10_000): Promise<RebuildReport> {
+    const [{ locked }] = await this.dataSource.query(`SELECT pg_try_advisory_lock($1) AS locked`, [REBUILD_LOCK_ID]);
+    if (!locked) throw new Error('another rebuild of last_positions is running; wait for it to finish');
+    try {
+      return await this.replay(pageSize);
+    } finally {
+      await this.dataSource.query(`SELECT pg_advisory_unlock($1)`, [REBUILD_LOCK_ID]);
+    }
+  }
+
+  private async replay(pageSize: number): Promise<RebuildReport> {
+    const name = this.projection.name;
+    const stored: { transactionId: string; globalPosition: string; rebuilding: boolean }[] = await this.dataSource.query(
+      SELECT_CHECKPOINT,
+      [name],
+    );
+    const resumed = stored[0]?.rebuilding === true;
+    let checkpoint: Checkpoint = resumed ? stored[0] : START_OF_ALL;
+    if (resumed) {
+      this.logger.log({ message: 'resuming an interrupted rebuild', projection: name, checkpoint });
+    } else {
+      await this.dataSource.transaction(async (tx) => {
+        await tx.query(START_REBUILD, [name]);
+        await tx.query(TRUNCATE_LAST_POSITIONS);
+      });
+      this.logger.log({ message: 'rebuild started: projection truncated', projection: name });
+    }
+
+    const started = Date.now();
+    let events = 0;
+    let pages = 0;
+    for (;;) {
+      const page = await this.dataSource.transaction(async (tx) => {
+        const rows = await this.store.readAllAfter(checkpoint, pageSize, [PLAYER_MOVED], tx);
+        if (rows.length === 0) return rows;
+        await this.projection.apply(rows as never, tx);
+        const last = rows[rows.length - 1];
+        await tx.query(STORE_CHECKPOINT, [name, last.transactionId, last.globalPosition, true]);
+        return rows;
+      });
+      if (page.length === 0) break;
+      const last = page[page.length - 1];
+      checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      events += page.length;
+      pages += 1;
+      if (pages % 10 === 0) {
+        const seconds = (Date.now() - started) / 1000;
+        this.logger.log({ message: 'rebuild progress', projection: name, events, eventsPerSecond: Math.round(events / seconds) });
+      }
+    }
+    await this.dataSource.query(STORE_CHECKPOINT, [name, checkpoint.transactionId, checkpoint.globalPosition, false]);
+    this.logger.log({ message: 'rebuild finished', projection: name, events, pages, seconds: (Date.now() - started) / 1000 });
+    return { resumed, events, pages, checkpoint };
+  }
+}

@@ -1,0 +1,146 @@
+import { MovementData } from '../position';
+import { MovementErrorCode } from './movement-error-code';
+
+export interface MovementLimits {
+  world: { min: number; max: number };
+  rateLimit: { perSecond: number; burst: number };
+  maxSpeed: number | null;
+  maxPositionPayloadBytes: number;
+}
+
+/** What the server remembers of one player between two `position` messages. */
+export interface MotionState {
+  tokens: number;
+  refilledAt: number;
+  /** The last accepted position and when it was accepted (ms), for the speed check. */
+  last: { x: number; y: number; z: number; at: number } | null;
+}
+
+export type MovementDecision =
+  | { accepted: true; movement: MovementData; state: MotionState }
+  | { accepted: false; code: MovementErrorCode; message: string; seq: number | null; state: MotionState };
+
+const ALLOWED_KEYS = new Set(['x', 'y', 'z', 'heading', 'seq']);
+
+export function initialMotionState(limits: MovementLimits, now: number, last: MotionState['last'] = null): MotionState {
+  return { tokens: limits.rateLimit.burst, refilledAt: now, last };
+}
+
+/**
+ * Decides one `position` message: (payload, state) → accepted movement or a coded
+ * rejection, and the next state. Pure, so every rule is tested without sockets or
+ * a database. Every message costs a token, valid or not, so a flood of garbage is
+ * rate limited like a flood of moves.
+ */
+export function decideMovement(payload: unknown, state: MotionState, limits: MovementLimits, now: number): MovementDecision {
+  const { perSecond, burst } = limits.rateLimit;
+  const tokens = Math.min(burst, state.tokens + ((now - state.refilledAt) / 1000) * perSecond);
+  const seq = echoableSeq(payload);
+  if (tokens < 1) {
+    return reject('rate_limited', `more than ${perSecond} updates per second (bursts of ${burst}); slow down`, seq, {
+      ...state,
+      tokens,
+      refilledAt: now,
+    });
+  }
+  const charged: MotionState = { ...state, tokens: tokens - 1, refilledAt: now };
+
+  const shape = parseShape(payload);
+  if (typeof shape === 'string') {
+    // A payload of the right shape is a few numbers, far below the smallest allowed
+    // limit (256 bytes), so the size is measured only for payloads that are wrong anyway.
+    const bytes = jsonBytes(payload);
+    const why = bytes > limits.maxPositionPayloadBytes ? `position payload is ${bytes} bytes; the limit is ${limits.maxPositionPayloadBytes}` : shape;
+    return reject('invalid_position', why, seq, charged);
+  }
+  const movement = shape;
+
+  const { min, max } = limits.world;
+  for (const axis of ['x', 'y', 'z'] as const) {
+    const value = movement[axis];
+    if (value < min || value > max) {
+      return reject('out_of_bounds', `${axis}=${value} is outside the world (${min} … ${max})`, seq, charged);
+    }
+  }
+
+  if (limits.maxSpeed !== null && state.last) {
+    const elapsedSeconds = Math.max(now - state.last.at, 1) / 1000;
+    const distance = Math.hypot(movement.x - state.last.x, movement.y - state.last.y, movement.z - state.last.z);
+    const speed = distance / elapsedSeconds;
+    if (speed > limits.maxSpeed) {
+      return reject(
+        'too_fast',
+        `moved ${round(distance)} units in ${round(elapsedSeconds)} s (${round(speed)} units/s); the limit is ${limits.maxSpeed} units/s`,
+        seq,
+        charged,
+      );
+    }
+  }
+  return { accepted: true, movement, state: { ...charged, last: { x: movement.x, y: movement.y, z: movement.z, at: now } } };
+}
+
+/** The checked movement, or why the payload is not `{x, y, z?, heading?, seq?}`. */
+function parseShape(payload: unknown): MovementData | string {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return `position must be a JSON object {x, y, z?, heading?, seq?}, got ${describe(payload)}`;
+  }
+  const body = payload as Record<string, unknown>;
+  const keys = Object.keys(body);
+  const unknown = keys.find((k) => !ALLOWED_KEYS.has(k));
+  if (unknown !== undefined) {
+    return `unknown field "${unknown.slice(0, 40)}"; a position has only x, y, z, heading and seq`;
+  }
+  for (const axis of ['x', 'y'] as const) {
+    if (!(axis in body)) return `${axis} is required`;
+  }
+  for (const field of ['x', 'y', 'z', 'heading'] as const) {
+    const value = body[field];
+    if (value === undefined && (field === 'z' || field === 'heading')) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      return `${field} must be a finite number, got ${describe(value)}`;
+    }
+  }
+  const seq = body.seq;
+  if (seq !== undefined && seq !== null && !isSeq(seq)) {
+    return `seq must be a non-negative integer, got ${describe(seq)}`;
+  }
+  return {
+    x: body.x as number,
+    y: body.y as number,
+    z: (body.z as number | undefined) ?? 0,
+    heading: (body.heading as number | undefined) ?? 0,
+    seq: (seq as number | null | undefined) ?? null,
+  };
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The client's seq when it is one we can echo; a malformed one is not echoed. */
+function echoableSeq(payload: unknown): number | null {
+  const seq = typeof payload === 'object' && payload !== null ? (payload as { seq?: unknown }).seq : undefined;
+  return isSeq(seq) ? seq : null;
+}
+
+function reject(code: MovementErrorCode, message: string, seq: number | null, state: MotionState): MovementDecision {
+  return { accepted: false, code, message, seq, state };
+}
+
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return Infinity;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.slice(0, 20))}${value.length > 20 ? '…' : ''})`;
+  return typeof value;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;

@@ -1,0 +1,50 @@
+import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
+import { eventMetadata } from '../../common/event-metadata';
+import { EventStore } from '../../event-store';
+import { MovementData, toWirePosition } from '../../movement/position';
+import { MotionStates } from '../../movement/record-movement/motion-states';
+import { MovementBatcher } from '../../movement/record-movement/movement-batcher';
+import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
+import { movementStreamId, playerStreamId } from '../../players/player-streams';
+import { OnlinePlayers } from '../online-players';
+import { PlayerJoined } from '../player-presence.events';
+import { ConnectPlayer, ConnectPlayerResult } from './connect-player.command';
+
+@CommandHandler(ConnectPlayer)
+export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
+  constructor(
+    private readonly store: EventStore,
+    private readonly online: OnlinePlayers,
+    private readonly motions: MotionStates,
+    private readonly batcher: MovementBatcher,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  async execute({ player, sessionId }: ConnectPlayer): Promise<ConnectPlayerResult> {
+    // Claimed before any await, so two racing connects of one player agree on who replaced whom.
+    const replacedSessionId = this.online.claim(player.id, player.username, sessionId);
+
+    // The stream's last event is the position stored before the player logged out.
+    const last = await this.store.lastEvent<MovementData>(movementStreamId(player.id));
+    const position = last ? toWirePosition(last.data, new Date(last.recordedAt)) : null;
+    this.batcher.prime(player.id, last?.streamVersion ?? 0);
+    this.motions.prime(player.id, last ? { ...last.data, at: new Date(last.recordedAt).getTime() } : null, Date.now());
+    if (replacedSessionId === null && position) this.online.setPosition(player.id, position);
+
+    await this.store.appendToStream(playerStreamId(player.id), [
+      {
+        streamId: playerStreamId(player.id),
+        type: PlayerLifecycleEvent.Connected,
+        data: { sessionId, takeover: replacedSessionId !== null },
+        metadata: eventMetadata(sessionId),
+      },
+    ]);
+    if (replacedSessionId === null) {
+      this.eventBus.publish(new PlayerJoined(player.id, player.username, position, sessionId));
+    }
+    return {
+      welcome: { self: { id: player.id, username: player.username }, position, players: this.online.others(player.id) },
+      replacedSessionId,
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { WirePosition } from '../movement/position';
+
+export interface OnlinePlayer {
+  id: string;
+  username: string;
+  /** The Socket.IO id of the player's one live session. */
+  sessionId: string;
+  position: WirePosition | null;
+}
+
+/** Who is online on this node, one session per player. */
+@Injectable()
+export class OnlinePlayers {
+  private readonly players = new Map<string, OnlinePlayer>();
+
+  /** Makes `sessionId` the player's session; returns the session it replaces, if any. */
+  claim(id: string, username: string, sessionId: string): string | null {
+    const current = this.players.get(id);
+    this.players.set(id, { id, username, sessionId, position: current?.position ?? null });
+    return current && current.sessionId !== sessionId ? current.sessionId : null;
+  }
+
+  /** Ends the player's presence if `sessionId` is still theirs; false when it was taken over. */
+  release(id: string, sessionId: string): boolean {
+    if (this.players.get(id)?.sessionId !== sessionId) return false;
+    this.players.delete(id);
+    return true;
+  }
+
+  isCurrentSession(id: string, sessionId: string): boolean {
+    return this.players.get(id)?.sessionId === sessionId;
+  }
+
+  get(id: string): OnlinePlayer | undefined {
+    return this.players.get(id);
+  }
+
+  setPosition(id: string, position: WirePosition): void {
+    const player = this.players.get(id);
+    if (player) player.position = position;
+  }
+
+  /** Everyone online except `id`, as the welcome lists them. */
+  others(id: string): { id: string; username: string; position: WirePosition | null }[] {
+    const list = [];
+    for (const p of this.players.values()) {
+      if (p.id !== id) list.push({ id: p.id, username: p.username, position: p.position });
+    }
+    return list;
+  }
+
+  get size(): number {
+    return this.players.size;
+  }
+
+  ids(): IterableIterator<string> {
+    return this.players.keys();
+  }
+}

@@ -1,0 +1,100 @@
+import { Inject, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  Ack,
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Server, Socket } from 'socket.io';
+import { AccessTokens } from '../auth/access-tokens';
+import { AuthenticatedPlayer } from '../auth/authenticated-player';
+import { SETTINGS, Settings } from '../config/settings';
+import { MovementRejected } from '../movement/record-movement/movement-error-code';
+import { RecordMovement } from '../movement/record-movement/record-movement.command';
+import { ConnectPlayer } from './connect-player/connect-player.command';
+import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
+import { SocketServerRef } from './socket-server.ref';
+
+type PlayerSocket = Socket & { data: { player: AuthenticatedPlayer } };
+type Ack = (response: unknown) => void;
+
+/**
+ * The Socket.IO edge: authenticates the handshake, turns connects, disconnects and
+ * `position` messages into commands, and maps their outcome to the wire.
+ */
+@WebSocketGateway({ transports: ['polling', 'websocket'] })
+export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(WorldGateway.name);
+  private server: Server;
+
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly tokens: AccessTokens,
+    private readonly ref: SocketServerRef,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
+
+  afterInit(server: Server): void {
+    this.server = server;
+    this.ref.server = server;
+    // In the handshake, not a guard: guards run per message, so a bad token would still connect.
+    server.use((socket, next) => {
+      const token =
+        (socket.handshake.auth as { token?: unknown } | undefined)?.token ??
+        AccessTokens.fromAuthorizationHeader(socket.handshake.headers.authorization);
+      const player = this.tokens.verify(token as string);
+      if (!player) return next(new Error('unauthorized'));
+      socket.data.player = player;
+      next();
+    });
+  }
+
+  async handleConnection(socket: PlayerSocket): Promise<void> {
+    const { player } = socket.data;
+    try {
+      const { welcome, replacedSessionId } = await this.commands.execute(new ConnectPlayer(player, socket.id));
+      if (replacedSessionId) {
+        const older = this.server.sockets.sockets.get(replacedSessionId);
+        older?.emit('session:replaced', { reason: 'replaced' });
+        older?.disconnect(true);
+      }
+      socket.emit('welcome', welcome);
+      this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover: !!replacedSessionId });
+    } catch (error) {
+      this.logger.error({ message: 'connect failed', playerId: player.id, error: String(error) });
+      socket.emit('error', { code: 'unavailable', message: 'the server could not start your session; reconnect shortly' });
+      socket.disconnect(true);
+    }
+  }
+
+  async handleDisconnect(socket: PlayerSocket): Promise<void> {
+    const { player } = socket.data;
+    if (!player) return;
+    try {
+      await this.commands.execute(new DisconnectPlayer(player, socket.id, 'disconnected'));
+      this.logger.log({ message: 'player disconnected', playerId: player.id, sessionId: socket.id });
+    } catch (error) {
+      this.logger.error({ message: 'recording a disconnect failed', playerId: player.id, error: String(error) });
+    }
+  }
+
+  @SubscribeMessage('position')
+  async onPosition(@ConnectedSocket() socket: PlayerSocket, @MessageBody() payload: unknown, @Ack() ack?: Ack): Promise<void> {
+    try {
+      const { seq } = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now()));
+      if (typeof ack === 'function') ack({ ok: true, seq });
+    } catch (error) {
+      const rejection =
+        error instanceof MovementRejected ? error : new MovementRejected('unavailable', 'the movement was not recorded; send it again', null);
+      if (!(error instanceof MovementRejected)) this.logger.error({ message: 'position failed', error: String(error) });
+      const wire = { code: rejection.code, message: rejection.message };
+      if (typeof ack === 'function') ack({ ok: false, error: wire });
+      else socket.emit('error', { ...wire, seq: rejection.seq });
+    }
+  }
+}

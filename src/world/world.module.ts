@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { MovementModule } from '../movement/movement.module';
+import { WorldBroadcaster } from './broadcast/world-broadcaster';
+import { ConnectPlayerHandler } from './connect-player/connect-player.handler';
+import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.handler';
+import { OnlinePlayers } from './online-players';
+import { SocketServerRef } from './socket-server.ref';
+import { WorldGateway } from './world.gateway';
+
+@Module({
+  imports: [CqrsModule, MovementModule],
+  providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef],
+  exports: [OnlinePlayers],
+})
+export class WorldModule {}
