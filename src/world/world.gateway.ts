@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   Ack,
@@ -28,9 +28,11 @@ type Ack = (response: unknown) => void;
  * `position` messages into commands, and maps their outcome to the wire.
  */
 @WebSocketGateway({ transports: ['polling', 'websocket'] })
-export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
   private readonly logger = new Logger(WorldGateway.name);
   private server: Server;
+  /** Disconnects still being recorded; shutdown waits for them before the database closes. */
+  private readonly recordingDisconnects = new Set<Promise<unknown>>();
 
   constructor(
     private readonly commands: CommandBus,
@@ -75,12 +77,17 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   async handleDisconnect(socket: PlayerSocket): Promise<void> {
     const { player } = socket.data;
     if (!player) return;
-    try {
-      await this.commands.execute(new DisconnectPlayer(player, socket.id, 'disconnected'));
-      this.logger.log({ message: 'player disconnected', playerId: player.id, sessionId: socket.id });
-    } catch (error) {
-      this.logger.error({ message: 'recording a disconnect failed', playerId: player.id, error: String(error) });
-    }
+    const recording = this.commands.execute(new DisconnectPlayer(player, socket.id, 'disconnected')).then(
+      () => this.logger.log({ message: 'player disconnected', playerId: player.id, sessionId: socket.id }),
+      (error) => this.logger.error({ message: 'recording a disconnect failed', playerId: player.id, error: String(error) }),
+    );
+    this.recordingDisconnects.add(recording);
+    await recording;
+    this.recordingDisconnects.delete(recording);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.recordingDisconnects);
   }
 
   @SubscribeMessage('position')

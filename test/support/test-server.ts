@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { createLogger } from '../../src/common/logger';
+import { RunningWaypoint, startWaypoint } from '../../src/bootstrap';
+import { loadSettings, Settings } from '../../src/config/settings';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+
+/**
+ * Tests run against DATABASE_URL when it is set (CI: the machine's PostgreSQL), each
+ * server in a schema of its own so test files never see each other's rows. Without it
+ * each server runs on the embedded PostgreSQL in its own data folder, exactly as
+ * `npm start` does (PGlite has one session, so schemas cannot isolate there).
+ */
+export function freshSchema(): string {
+  return `t_${randomBytes(6).toString('hex')}`;
+}
+
+export async function testEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  const database = process.env.DATABASE_URL
+    ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: freshSchema() }
+    : {};
+  return {
+    ...database,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-test-')),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'warn',
+    // Cheap hashes: tests register many players; the default costs are for production.
+    PASSWORD_HASH_MEMORY_KIB: '1024',
+    PASSWORD_HASH_TIME_COST: '1',
+    ...overrides,
+  };
+}
+
+export interface TestServer {
+  url: string;
+  settings: Settings;
+  dataSource: DataSource;
+  running: RunningWaypoint;
+  /** A new server on the same database, as after a restart (this one is closed first). */
+  restart(overrides?: Record<string, string>): Promise<TestServer>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Record<string, string> = {}, env?: Record<string, string>): Promise<TestServer> {
+  const fullEnv = env ?? (await testEnv(overrides));
+  const settings = loadSettings(fullEnv);
+  Logger.overrideLogger(createLogger(settings));
+  const running = await startWaypoint(settings);
+  let closed = false;
+  const stop = async () => {
+    if (closed) return;
+    closed = true;
+    await running.close();
+  };
+  return {
+    url: running.url,
+    settings,
+    dataSource: running.database.dataSource,
+    running,
+    async close() {
+      await stop();
+      if (fullEnv.DATABASE_URL) await dropSchema(fullEnv.DATABASE_URL, settings.databaseSchema);
+    },
+    async restart(more = {}) {
+      await stop();
+      return startTestServer({}, { ...fullEnv, ...more });
+    },
+  };
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+}
+/** Rows of the events table, for assertions that nothing was written. */
+export async function countEvents(dataSource: DataSource, type?: string): Promise<number> {
+  const [{ n }] = await dataSource.query(
+    type ? `SELECT count(*)::int AS n FROM events WHERE type = $1` : `SELECT count(*)::int AS n FROM events`,
+    type ? [type] : [],
+  );
+  return n;
+}
