@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { createLogger } from './common/logger';
+import { loadSettings, Settings, SettingsError } from './config/settings';
+import { connectDatabase } from './database/database-connection';
+import { RebuildLastPositions } from './movement/last-position/rebuild-last-positions';
+
+/**
+ * Operator commands, run against the same database the server uses (DATABASE_URL or
+ * the embedded one in DATA_DIR). `npm run cli -- <command> [args]`.
+ */
+interface CliCommand {
+  usage: string;
+  summary: string;
+  run(app: INestApplicationContext, args: string[], settings: Settings): Promise<void>;
+}
+
+const COMMANDS: Record<string, CliCommand> = {
+  migrate: {
+    usage: 'migrate',
+    summary: 'apply pending migrations (they also run at every start)',
+    async run() {
+      // connectDatabase already migrated; nothing more to do.
+    },
+  },
+  'projections:rebuild': {
+    usage: 'projections:rebuild [--page-size N]',
+    summary: 'truncate last_positions and replay it from the events, resuming an interrupted rebuild',
+    async run(app, args) {
+      const i = args.indexOf('--page-size');
+      const pageSize = i >= 0 ? Number(args[i + 1]) : 10_000;
+      if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error('--page-size must be a positive whole number');
+      const report = await app.get(RebuildLastPositions).run(pageSize);
+      console.log(JSON.stringify(report));
+    },
+  },
+};
+
+export function registerCliCommand(name: string, command: CliCommand): void {
+  COMMANDS[name] = command;
+}
+
+function usage(): string {
+  return ['usage: npm run cli -- <command>', ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)} ${c.summary}`)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const command = COMMANDS[name ?? ''];
+  if (!command) {
+    console.error(name ? `unknown command "${name}"\n${usage()}` : usage());
+    process.exit(2);
+  }
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env, []);
+  } catch (error) {
+    console.error(error instanceof SettingsError ? error.message : String(error));
+    process.exit(2);
+  }
+  Logger.overrideLogger(createLogger(settings));
+  const database = await connectDatabase(settings);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database.dataSource), {
+    logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }),
+  });
+  try {
+    await command.run(app, args, settings);
+  } catch (error) {
+    console.error(`${name} failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await app.close();
+    await database.close();
+  }
+}
+
+if (require.main === module) void main();
