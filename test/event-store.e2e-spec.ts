@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { ConcurrencyError, EventStore, START_OF_ALL } from '../src/event-store';
+import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
+import { connect, registerAndLogin, sendPosition } from './support/clients';
+import { startTestServer, TestServer } from './support/test-server';
+
+const meta = () => ({ eventId: randomUUID(), correlationId: 'test', causationId: 'test' });
+
+describe('event store', () => {
+  let server: TestServer;
+  let store: EventStore;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' });
+    store = server.running.app.get(EventStore);
+  });
+  afterAll(() => server.close());
+
+  it('records 1,000 acked positions as exactly 1,000 movement events, versions 1…1000, no gaps', async () => {
+    const { token, player } = await registerAndLogin(server.url);
+    const { socket } = await connect(server.url, token);
+    const acks = await Promise.all(Array.from({ length: 1000 }, (_, i) => sendPosition(socket, { x: i % 500, y: -i % 500, seq: i })));
+    socket.close();
+    expect(acks).toEqual(Array.from({ length: 1000 }, (_, i) => ({ ok: true, seq: i })));
+
+    const rows = await server.dataSource.query(
+      `SELECT stream_version::int AS v, (data->>'seq')::int AS seq, type, schema_version AS sv, metadata,
+              transaction_id::text AS tx, global_position::text AS gp, recorded_at
+       FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [`movement-${player.id}`],
+    );
+    expect(rows).toHaveLength(1000);
+    expect(rows.map((r: { v: number }) => r.v)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    // The server never reorders a player's seq.
+    expect(rows.map((r: { seq: number }) => r.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    for (const r of rows.slice(0, 3)) {
+      expect(r.type).toBe('PlayerMoved');
+      expect(r.sv).toBe(1);
+      expect(r.metadata).toEqual({ eventId: expect.any(String), correlationId: expect.any(String), causationId: expect.any(String) });
+      expect(BigInt(r.tx)).toBeGreaterThan(0n);
+    }
+    // Batched: far fewer transactions than events.
+    expect(new Set(rows.map((r: { tx: string }) => r.tx)).size).toBeLessThan(500);
+  });
+
+  it('refuses to update or delete events (append-only)', async () => {
+    await expect(server.dataSource.query(`UPDATE events SET type = 'X' WHERE global_position = 1`)).rejects.toThrow(/append-only/);
+    await expect(server.dataSource.query(`DELETE FROM events WHERE global_position = 1`)).rejects.toThrow(/append-only/);
+  });
+
+  it('enforces optimistic concurrency per stream', async () => {
+    const stream = `test-${randomUUID()}`;
+    await store.appendToStream(stream, [{ streamId: stream, type: 'T', data: {}, metadata: meta() }], 0);
+    await expect(store.appendToStream(stream, [{ streamId: stream, type: 'T', data: {}, metadata: meta() }], 0)).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
+    await expect(
+      store.appendBatch([{ streamId: stream, streamVersion: 1, type: 'T', data: {}, metadata: meta() }]),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    const { lastVersion } = await store.appendToStream(stream, [{ streamId: stream, type: 'T', data: {}, metadata: meta() }], 'any');
+    expect(lastVersion).toBe(2);
+  });
+
+  // Needs two concurrent sessions: PGlite runs one transaction at a time, so this runs on PostgreSQL only.
+  const withConcurrentSessions = process.env.DATABASE_URL ? it : it.skip;
+
+  withConcurrentSessions('never lets a reader skip an event committed after a later one (the sequence-gap bug)', async () => {
+    const slow = new Client({ connectionString: server.settings.databaseUrl!, options: `-c search_path=${server.settings.databaseSchema}` });
+    await slow.connect();
+    try {
+      const latest = await store.readAllAfter(START_OF_ALL, 1_000_000);
+      const checkpoint = latest.length ? latest[latest.length - 1] : START_OF_ALL;
+      const slowStream = `slow-${randomUUID()}`;
+      const fastStream = `fast-${randomUUID()}`;
+      // A takes the lower position and stays open; B takes a higher one and commits first.
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO events (stream_id, stream_version, type, data, metadata) VALUES ($1, 1, 'T', '{}', '{}')`,
+        [slowStream],
+      );
+      await store.appendToStream(fastStream, [{ streamId: fastStream, type: 'T', data: {}, metadata: meta() }], 0);
+
+      const whileOpen = await store.readAllAfter(checkpoint, 1000);
+      expect(whileOpen.map((e) => e.streamId)).not.toContain(fastStream);
+      expect(whileOpen.map((e) => e.streamId)).not.toContain(slowStream);
+
+      await slow.query('COMMIT');
+      const afterCommit = await store.readAllAfter(checkpoint, 1000);
+      expect(afterCommit.map((e) => e.streamId)).toEqual([slowStream, fastStream]);
+    } finally {
+      await slow.end();
+    }
+  });
+});
+
+describe('last-position projection', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' });
+  });
+  afterAll(() => server.close());
+
+  const snapshot = () =>
+    server.dataSource.query(
+      `SELECT player_id::text, x, y, z, heading, seq::int, stream_version::int, global_position::text, recorded_at
+       FROM last_positions ORDER BY player_id`,
+    );
+
+  async function movePlayers(count: number, moves: number) {
+    for (let p = 0; p < count; p++) {
+      const { token } = await registerAndLogin(server.url);
+      const { socket } = await connect(server.url, token);
+      await Promise.all(Array.from({ length: moves }, (_, i) => sendPosition(socket, { x: p * 10 + i, y: i, heading: i / 10, seq: i })));
+      socket.close();
+    }
+  }
+
+  it('is kept current by the live path: each player’s latest accepted position', async () => {
+    await movePlayers(3, 25);
+    const rows = await snapshot();
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r).toMatchObject({ seq: 24, stream_version: 25, y: 24 });
+  });
+
+  it('rebuilds from the events to exactly the live projection', async () => {
+    await movePlayers(2, 40);
+    const live = await snapshot();
+    const report = await server.running.app.get(RebuildLastPositions).run(7);
+    expect(report.resumed).toBe(false);
+    expect(report.events).toBe(3 * 25 + 2 * 40);
+    expect(await snapshot()).toEqual(live);
+  });
+
+  it('resumes an interrupted rebuild from its stored checkpoint', async () => {
+    const live = await snapshot();
+    const rebuild = server.running.app.get(RebuildLastPositions);
+    // Interrupt a rebuild: the first page commits with its checkpoint, the second fails.
+    const projection = (rebuild as unknown as { projection: { apply: (...a: unknown[]) => Promise<void> } }).projection;
+    const apply = projection.apply.bind(projection);
+    let pages = 0;
+    projection.apply = async (...args: unknown[]) => {
+      if (++pages === 2) throw new Error('simulated crash');
+      return apply(...args);
+    };
+    await expect(rebuild.run(20)).rejects.toThrow('simulated crash');
+    projection.apply = apply;
+    const [cp] = await server.dataSource.query(`SELECT rebuilding, global_position::text AS gp FROM projection_checkpoints`);
+    expect(cp.rebuilding).toBe(true);
+    expect(BigInt(cp.gp)).toBeGreaterThan(0n);
+
+    const report = await rebuild.run(20);
+    expect(report.resumed).toBe(true);
+    expect(await snapshot()).toEqual(live);
+    const [done] = await server.dataSource.query(`SELECT rebuilding FROM projection_checkpoints`);
+    expect(done.rebuilding).toBe(false);
+  });
+});
