@@ -16,13 +16,14 @@ const shared = {
   testEnvironment: 'node',
 };
 module.exports = {
+  // End-to-end tests start servers and databases; the embedded one takes seconds to create.
+  testTimeout: 60000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { createServer } from 'node:net';
 import { startWaypoint } from './bootstrap';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
@@ -15,6 +16,14 @@ function startupFailure(error: unknown, settings: Settings): string {
   if (code === 'EACCES') return `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another with --port.`;
   if (code === 'ECONNREFUSED') return `Cannot reach the database at DATABASE_URL (${(error as Error).message}); start PostgreSQL or unset DATABASE_URL to use the embedded one.`;
   return `Waypoint could not start: ${(error as Error)?.message ?? String(error)}`;
+}
+
+function assertCanListen(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 async function main(): Promise<void> {
@@ -34,6 +43,8 @@ async function main(): Promise<void> {
     logger.warn({ message: 'JWT_SECRET is not set: using a generated secret kept in the data folder; set JWT_SECRET in production', dataDir: settings.dataDir });
   }
   try {
+    // Fail fast, before the database starts, with one line (Nest would also log its own).
+    await assertCanListen(settings.host, settings.port);
     const running = await startWaypoint(settings);
     logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.embedded });
     const stop = async (signal: string) => {

@@ -1,0 +1,162 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, registerAndLogin, sendPosition } from './support/clients';
+import { freshSchema } from './support/test-server';
+
+/**
+ * The real start command (`node dist/src/main.js`, built by `npm test`) in a child
+ * process: flags, start-up failures, the embedded default and durability across a crash.
+ */
+const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'log', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1', ...extra };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return env;
+}
+
+/** Runs main.js to completion (for start-up failures): exit code and everything it printed. */
+function runToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    const check = () => {
+      const m = /Waypoint listening on (http:\/\/[^"\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolve({ child, url: m[1], output: () => out });
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+  });
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+describe('the server process', () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with npm test (it builds first)`);
+  });
+
+  it('starts on the embedded database with no DATABASE_URL, generating and keeping a JWT secret', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'waypoint-proc-'));
+    const port = await freePort();
+    const server = await start(['--port', String(port), '--host', '127.0.0.1'], baseEnv({ DATABASE_URL: undefined, JWT_SECRET: undefined, DATA_DIR: dataDir }));
+    try {
+      expect(server.url).toBe(`http://127.0.0.1:${port}`);
+      expect(server.output()).toContain('JWT_SECRET is not set');
+      expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(true);
+      expect(existsSync(join(dataDir, 'pgdata'))).toBe(true);
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+      // Every log line is one JSON object.
+      for (const line of server.output().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    } finally {
+      await stop(server.child);
+    }
+  });
+
+  it('never loses an acknowledged movement when the process is killed right after the ack', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'waypoint-proc-'));
+    const env = baseEnv({
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'a-test-secret-long-enough-to-use',
+      ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : { DATABASE_URL: undefined }),
+    });
+    const port = await freePort();
+    let server = await start(['--port', String(port)], env);
+    const { token } = await registerAndLogin(server.url);
+    const { socket } = await connect(server.url, token);
+    await sendPosition(socket, { x: 1, y: 1, seq: 1 });
+    const ack = await sendPosition(socket, { x: 77.5, y: -12.25, z: 3, heading: 1, seq: 2 });
+    expect(ack).toEqual({ ok: true, seq: 2 });
+    await stop(server.child, 'SIGKILL');
+    socket.close();
+
+    server = await start(['--port', String(port)], env);
+    try {
+      const again = await connect(server.url, token);
+      expect(again.welcome.position).toMatchObject({ x: 77.5, y: -12.25, z: 3, heading: 1 });
+      again.socket.close();
+    } finally {
+      await stop(server.child);
+    }
+  });
+
+  it('says in one line that the port is in use, and exits non-zero', async () => {
+    const blocker: Server = createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)));
+    try {
+      const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : {}) });
+      const { code, stderr } = await runToExit(['--port', String(port)], env);
+      expect(code).toBe(1);
+      expect(stderr.trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: stop the other server or choose another port with --port or PORT.`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('says in one line that the host is unusable, and exits non-zero', async () => {
+    const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : {}) });
+    // 192.0.2.1 (TEST-NET-1) is never an address of this machine; nothing is sent to it.
+    const { code, stderr } = await runToExit(['--host', '192.0.2.1', '--port', String(await freePort())], env);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('Cannot listen on 192.0.2.1');
+  });
+
+  it.each([
+    [['--port', 'abc'], {}, 'Setting PORT: "abc" is not a number'],
+    [['--bogus', '1'], {}, 'Setting --bogus: unknown flag'],
+    [[], { NODE_ENV: 'production', JWT_SECRET: undefined }, 'Setting JWT_SECRET: is required when NODE_ENV=production'],
+    [[], { BROADCAST_INTERVAL_MS: '-5' }, 'Setting BROADCAST_INTERVAL_MS: -5 is below the minimum 0'],
+  ])('refuses bad settings %j with one line naming the setting', async (args, extra, message) => {
+    const { code, stderr } = await runToExit(args, baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), ...extra }));
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(message);
+  });
+});
