@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flagsToEnv, loadSettings, SETTING_DOCS } from './settings';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'waypoint-settings-'));
+
+describe('settings', () => {
+  it('defaults to the seed’s socketio.run(): 127.0.0.1:5000, 50 ms ticks, contract limits', () => {
+    const s = loadSettings({ DATA_DIR: dataDir() });
+    expect(s).toMatchObject({
+      host: '127.0.0.1',
+      port: 5000,
+      databaseUrl: null,
+      broadcastIntervalMs: 50,
+      world: { min: -100_000, max: 100_000 },
+      rateLimit: { perSecond: 60, burst: 120 },
+      maxSpeed: null,
+      maxPositionPayloadBytes: 1024,
+      areaOfInterestCellSize: null,
+    });
+  });
+
+  it('lets flags win over env', () => {
+    const s = loadSettings({ DATA_DIR: dataDir(), PORT: '7000', HOST: '0.0.0.0' }, ['--port', '7001', '--host=::1']);
+    expect([s.host, s.port]).toEqual(['::1', 7001]);
+  });
+
+  it('generates a JWT secret once and reuses it from the data folder', () => {
+    const dir = dataDir();
+    const first = loadSettings({ DATA_DIR: dir });
+    const second = loadSettings({ DATA_DIR: dir });
+    expect(first.jwt.generated).toBe(true);
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(readFileSync(join(dir, 'jwt-secret'), 'utf8').trim()).toBe(first.jwt.secret);
+  });
+
+  it.each([
+    [{ PORT: '70000' }, /PORT: 70000 is above the maximum 65535/],
+    [{ WORLD_MIN: '10', WORLD_MAX: '5' }, /WORLD_MIN: must be below WORLD_MAX/],
+    [{ MAX_SPEED: 'fast' }, /MAX_SPEED: "fast" is not a number/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DATABASE_SCHEMA: 'x; DROP' }, /DATABASE_SCHEMA/],
+    [{ JWT_SECRET: 'short' }, /JWT_SECRET: must be at least 16/],
+    [{ NODE_ENV: 'production' }, /JWT_SECRET: is required when NODE_ENV=production/],
+    [{ MAX_POSITION_PAYLOAD_BYTES: '100' }, /below the minimum 256/],
+  ])('refuses %j with a message naming the setting', (env, message) => {
+    expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('treats MAX_SPEED and AREA_OF_INTEREST_CELL_SIZE of 0 or "off" as off', () => {
+    const s = loadSettings({ DATA_DIR: dataDir(), MAX_SPEED: '0', AREA_OF_INTEREST_CELL_SIZE: 'off' });
+    expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
+  });
+
+  it('documents every flag it accepts', () => {
+    expect(flagsToEnv(['--port', '1', '--host', 'h', '--data-dir', 'd', '--database-url', 'u'])).toEqual({
+      PORT: '1',
+      HOST: 'h',
+      DATA_DIR: 'd',
+      DATABASE_URL: 'u',
+    });
+    expect(SETTING_DOCS.map((d) => d.env)).toContain('BROADCAST_INTERVAL_MS');
+  });
+});
