@@ -31,8 +31,8 @@ export interface Settings {
   maxMessageBytes: number;
   /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
   areaOfInterestCellSize: number | null;
-  /** Per-client cap of broadcast bytes waiting to be written before positions are coalesced. */
-  slowClientBufferBytes: number;
+  /** Packets queued to one client before broadcasts to it are coalesced (latest per player) instead of queued. */
+  slowClientMaxQueuedPackets: number;
   bootstrapAnalysts: string[];
   redisUrl: string | null;
 }
@@ -77,7 +77,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
-  { env: 'SLOW_CLIENT_BUFFER_BYTES', default: '262144', meaning: 'Bytes queued to one client before further broadcasts to it are coalesced (latest per player).' },
+  { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes: Socket.IO adapter and cross-node takeover.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
@@ -194,7 +194,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
-    slowClientBufferBytes: number(merged, 'SLOW_CLIENT_BUFFER_BYTES', 262_144, { min: 1024, integer: true }),
+    slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')
       .split(',')
       .map((s) => s.trim())

@@ -19,6 +19,7 @@ import { RecordMovement } from '../movement/record-movement/record-movement.comm
 import { ConnectPlayer } from './connect-player/connect-player.command';
 import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
 import { SocketServerRef } from './socket-server.ref';
+import { WorldBroadcaster } from './broadcast/world-broadcaster';
 
 type PlayerSocket = Socket & { data: { player: AuthenticatedPlayer } };
 type Ack = (response: unknown) => void;
@@ -38,6 +39,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly commands: CommandBus,
     private readonly tokens: AccessTokens,
     private readonly ref: SocketServerRef,
+    private readonly broadcaster: WorldBroadcaster,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
@@ -66,6 +68,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         older?.disconnect(true);
       }
       socket.emit('welcome', welcome);
+      this.broadcaster.attach(socket.id, welcome.position);
       this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover: !!replacedSessionId });
     } catch (error) {
       this.logger.error({ message: 'connect failed', playerId: player.id, error: String(error) });
@@ -77,6 +80,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   async handleDisconnect(socket: PlayerSocket): Promise<void> {
     const { player } = socket.data;
     if (!player) return;
+    this.broadcaster.detach(socket.id);
     const recording = this.commands.execute(new DisconnectPlayer(player, socket.id, 'disconnected')).then(
       () => this.logger.log({ message: 'player disconnected', playerId: player.id, sessionId: socket.id }),
       (error) => this.logger.error({ message: 'recording a disconnect failed', playerId: player.id, error: String(error) }),

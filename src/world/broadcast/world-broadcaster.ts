@@ -2,9 +2,12 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
 import { SETTINGS, Settings } from '../../config/settings';
 import { PlayerMoved } from '../../movement/player-moved.event';
+import { WirePosition } from '../../movement/position';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined, PlayerLeft } from '../player-presence.events';
 import { SocketServerRef } from '../socket-server.ref';
+import { CellKey, cellOf, cellRoom, planAreaBroadcast } from './area-of-interest';
+import { SlowClientBacklog } from './slow-client-backlog';
 
 /** One entry of `players:moved` (PROTOCOL.md). */
 export interface MovedEntry {
@@ -18,53 +21,102 @@ export interface MovedEntry {
 }
 
 /**
- * Tells every client what happened, after it was recorded. Movements are coalesced
- * to each player's latest and sent as one `players:moved` array per tick; Socket.IO
- * encodes a broadcast once for all clients.
+ * Tells clients what happened, after it was recorded. Movements are coalesced to each
+ * player's latest and sent as one `players:moved` array per tick, encoded once by
+ * Socket.IO for all its receivers (or once per grid cell with area of interest on).
+ * Slow clients are left out of broadcasts and get a coalesced backlog instead.
  */
 @Injectable()
 @EventsHandler(PlayerMoved, PlayerJoined, PlayerLeft)
 export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoined | PlayerLeft>, OnModuleDestroy {
   private pending = new Map<string, MovedEntry>();
   private readonly ticker: NodeJS.Timeout | null;
+  private readonly cellSize: number | null;
+  private readonly backlog: SlowClientBacklog;
+  /** The area-of-interest cell each local session is subscribed to. */
+  private readonly sessionCells = new Map<string, CellKey>();
 
   constructor(
     private readonly io: SocketServerRef,
     private readonly online: OnlinePlayers,
-    @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(SETTINGS) settings: Settings,
   ) {
+    this.cellSize = settings.areaOfInterestCellSize;
+    this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
     this.ticker = settings.broadcastIntervalMs > 0 ? setInterval(() => this.tick(), settings.broadcastIntervalMs) : null;
     this.ticker?.unref();
   }
 
   handle(event: PlayerMoved | PlayerJoined | PlayerLeft): void {
     if (event instanceof PlayerMoved) return this.moved(event);
+    const server = this.io.server;
     if (event instanceof PlayerJoined) {
-      this.io.server?.except(event.sessionId).emit('player:joined', { id: event.id, username: event.username, position: event.position });
+      server?.except(event.sessionId).emit('player:joined', { id: event.id, username: event.username, position: event.position });
       return;
     }
     this.pending.delete(event.id);
-    this.io.server?.emit('player:left', { id: event.id });
+    this.backlog.forgetPlayer(event.id);
+    server?.emit('player:left', { id: event.id });
+  }
+
+  /** A session started (new or takeover): subscribe it to its area of interest. */
+  attach(sessionId: string, position: WirePosition | null): void {
+    if (this.cellSize !== null) this.moveSession(sessionId, position?.x ?? 0, position?.y ?? 0);
+  }
+
+  detach(sessionId: string): void {
+    this.sessionCells.delete(sessionId);
+    this.backlog.forgetSocket(sessionId);
   }
 
   private moved({ playerId, movement, recordedAt }: PlayerMoved): void {
     // A movement committed after its player left must not bring a ghost back.
-    if (!this.online.get(playerId)) return;
+    const player = this.online.get(playerId);
+    if (!player) return;
     const { x, y, z, heading, seq } = movement;
-    this.online.setPosition(playerId, { x, y, z, heading, at: new Date(recordedAt).toISOString() });
+    player.position = { x, y, z, heading, at: new Date(recordedAt).toISOString() };
+    if (this.cellSize !== null) this.moveSession(player.sessionId, x, y);
     const entry: MovedEntry = { id: playerId, x, y, z, heading, seq, t: recordedAt };
-    if (this.ticker === null) {
-      this.io.server?.emit('players:moved', [entry]);
-      return;
-    }
-    this.pending.set(playerId, entry);
+    if (this.ticker === null) this.broadcast([entry]);
+    else this.pending.set(playerId, entry);
   }
 
   private tick(): void {
-    if (this.pending.size === 0 || !this.io.server) return;
+    if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
-    this.io.server.emit('players:moved', batch);
+    this.broadcast(batch);
+  }
+
+  private broadcast(entries: MovedEntry[]): void {
+    const server = this.io.server;
+    if (!server) return;
+    const slow = this.backlog.slowSocketIds(server);
+    if (this.cellSize === null) {
+      (slow.length ? server.except(slow) : server).emit('players:moved', entries);
+      if (slow.length) this.backlog.hold(server, slow, entries);
+      return;
+    }
+    for (const [cell, cellEntries] of planAreaBroadcast(entries, this.cellSize)) {
+      const room = cellRoom(cell);
+      const members = server.sockets.adapter.rooms.get(room);
+      if (!members || members.size === 0) continue;
+      const target = server.to(room);
+      (slow.length ? target.except(slow) : target).emit('players:moved', cellEntries);
+      const slowHere = slow.filter((id) => members.has(id));
+      if (slowHere.length) this.backlog.hold(server, slowHere, cellEntries);
+    }
+  }
+
+  private moveSession(sessionId: string, x: number, y: number): void {
+    const cell = cellOf(x, y, this.cellSize!);
+    const current = this.sessionCells.get(sessionId);
+    if (current === cell) return;
+    const socket = this.io.server?.sockets.sockets.get(sessionId);
+    if (!socket) return;
+    if (current) void socket.leave(cellRoom(current));
+    void socket.join(cellRoom(cell));
+    this.sessionCells.set(sessionId, cell);
   }
 
   onModuleDestroy(): void {
