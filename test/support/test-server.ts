@@ -22,7 +22,7 @@ export function freshSchema(): string {
 }
 
 export async function testEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
-  const database = process.env.DATABASE_URL
+  const database: Record<string, string> = process.env.DATABASE_URL
     ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: freshSchema() }
     : {};
   return {
