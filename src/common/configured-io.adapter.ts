@@ -1,10 +1,19 @@
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { ServerOptions } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import Redis from 'ioredis';
+import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
 
-/** Socket.IO with the limits from the settings (the gateway decorator only takes constants). */
+/**
+ * Socket.IO with the limits from the settings (the gateway decorator only takes
+ * constants) and, when REDIS_URL is set, the Redis adapter that joins several nodes
+ * into one world: broadcasts, rooms and socket lookups span every node.
+ */
 export class ConfiguredIoAdapter extends IoAdapter {
+  private readonly clusterLogger = new Logger('SocketIO');
+  private redisClients: Redis[] = [];
+
   constructor(
     app: INestApplicationContext,
     private readonly settings: Settings,
@@ -12,12 +21,33 @@ export class ConfiguredIoAdapter extends IoAdapter {
     super(app);
   }
 
-  createIOServer(port: number, options?: Partial<ServerOptions>) {
-    return super.createIOServer(port, {
+  createIOServer(port: number, options?: Partial<ServerOptions>): Server {
+    const server: Server = super.createIOServer(port, {
       ...(options as ServerOptions),
       maxHttpBufferSize: this.settings.maxMessageBytes,
-      // The page is served from this origin; other origins are not invited.
       serveClient: true,
     });
+    if (this.settings.redisUrl) {
+      const pub = new Redis(this.settings.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+      const sub = pub.duplicate();
+      for (const client of [pub, sub]) {
+        client.on('error', (error) => this.clusterLogger.error({ message: 'Redis connection error', error: String(error) }));
+      }
+      this.redisClients = [pub, sub];
+      // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
+      server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: 2000 }));
+      this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactUrl(this.settings.redisUrl) });
+    }
+    return server;
   }
+
+  async close(server: Server): Promise<void> {
+    await super.close(server);
+    await Promise.all(this.redisClients.map((c) => c.quit().catch(() => c.disconnect())));
+    this.redisClients = [];
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@]*@/, '//***@');
 }

@@ -14,11 +14,15 @@ export interface OnlinePlayer {
 export class OnlinePlayers {
   private readonly players = new Map<string, OnlinePlayer>();
 
-  /** Makes `sessionId` the player's session; returns the session it replaces, if any. */
-  claim(id: string, username: string, sessionId: string): string | null {
+  /** Makes `sessionId` the player's session on this node (older ones were handed over first). */
+  register(id: string, username: string, sessionId: string): void {
     const current = this.players.get(id);
     this.players.set(id, { id, username, sessionId, position: current?.position ?? null });
-    return current && current.sessionId !== sessionId ? current.sessionId : null;
+  }
+
+  /** The session was taken over: forget it here so its close is not taken for the player leaving. */
+  handOver(id: string, sessionId: string): void {
+    if (this.players.get(id)?.sessionId === sessionId) this.players.delete(id);
   }
 
   /** Ends the player's presence if `sessionId` is still theirs; false when it was taken over. */

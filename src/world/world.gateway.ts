@@ -12,16 +12,16 @@ import {
 } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
-import { AuthenticatedPlayer } from '../auth/authenticated-player';
 import { SETTINGS, Settings } from '../config/settings';
 import { MovementRejected } from '../movement/record-movement/movement-error-code';
 import { RecordMovement } from '../movement/record-movement/record-movement.command';
 import { ConnectPlayer } from './connect-player/connect-player.command';
 import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
+import { SessionData, SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
 
-type PlayerSocket = Socket & { data: { player: AuthenticatedPlayer } };
+type PlayerSocket = Socket & { data: SessionData };
 type Ack = (response: unknown) => void;
 
 /**
@@ -40,12 +40,14 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly tokens: AccessTokens,
     private readonly ref: SocketServerRef,
     private readonly broadcaster: WorldBroadcaster,
+    private readonly sessions: SessionDirectory,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   afterInit(server: Server): void {
     this.server = server;
     this.ref.server = server;
+    this.sessions.listen(server);
     // In the handshake, not a guard: guards run per message, so a bad token would still connect.
     server.use((socket, next) => {
       const token =
@@ -61,15 +63,12 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   async handleConnection(socket: PlayerSocket): Promise<void> {
     const { player } = socket.data;
     try {
-      const { welcome, replacedSessionId } = await this.commands.execute(new ConnectPlayer(player, socket.id));
-      if (replacedSessionId) {
-        const older = this.server.sockets.sockets.get(replacedSessionId);
-        older?.emit('session:replaced', { reason: 'replaced' });
-        older?.disconnect(true);
-      }
+      const takeover = await this.sessions.claim(socket, player);
+      const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
+      socket.data.position = welcome.position;
       socket.emit('welcome', welcome);
       this.broadcaster.attach(socket.id, welcome.position);
-      this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover: !!replacedSessionId });
+      this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover });
     } catch (error) {
       this.logger.error({ message: 'connect failed', playerId: player.id, error: String(error) });
       socket.emit('error', { code: 'unavailable', message: 'the server could not start your session; reconnect shortly' });

@@ -35,6 +35,7 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
   private readonly backlog: SlowClientBacklog;
   /** The area-of-interest cell each local session is subscribed to. */
   private readonly sessionCells = new Map<string, CellKey>();
+  private readonly clustered: boolean;
 
   constructor(
     private readonly io: SocketServerRef,
@@ -42,6 +43,7 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
     @Inject(SETTINGS) settings: Settings,
   ) {
     this.cellSize = settings.areaOfInterestCellSize;
+    this.clustered = settings.redisUrl !== null;
     this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
     this.ticker = settings.broadcastIntervalMs > 0 ? setInterval(() => this.tick(), settings.broadcastIntervalMs) : null;
     this.ticker?.unref();
@@ -75,6 +77,11 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
     if (!player) return;
     const { x, y, z, heading, seq } = movement;
     player.position = { x, y, z, heading, at: new Date(recordedAt).toISOString() };
+    if (this.clustered) {
+      // Other nodes list this player from the socket's data (SessionDirectory.others).
+      const socket = this.io.server?.sockets.sockets.get(player.sessionId);
+      if (socket) socket.data.position = player.position;
+    }
     if (this.cellSize !== null) this.moveSession(player.sessionId, x, y);
     const entry: MovedEntry = { id: playerId, x, y, z, heading, seq, t: recordedAt };
     if (this.ticker === null) this.broadcast([entry]);
@@ -100,10 +107,11 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
     for (const [cell, cellEntries] of planAreaBroadcast(entries, this.cellSize)) {
       const room = cellRoom(cell);
       const members = server.sockets.adapter.rooms.get(room);
-      if (!members || members.size === 0) continue;
+      // Only this node's members are known here; in a cluster other nodes may have some.
+      if (!this.clustered && (!members || members.size === 0)) continue;
       const target = server.to(room);
       (slow.length ? target.except(slow) : target).emit('players:moved', cellEntries);
-      const slowHere = slow.filter((id) => members.has(id));
+      const slowHere = members ? slow.filter((id) => members.has(id)) : [];
       if (slowHere.length) this.backlog.hold(server, slowHere, cellEntries);
     }
   }

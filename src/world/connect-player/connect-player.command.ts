@@ -8,16 +8,12 @@ export interface Welcome {
   players: { id: string; username: string; position: WirePosition | null }[];
 }
 
-export interface ConnectPlayerResult {
-  welcome: Welcome;
-  /** The older session of the same player that this one takes over. */
-  replacedSessionId: string | null;
-}
-
-export class ConnectPlayer extends Command<ConnectPlayerResult> {
+export class ConnectPlayer extends Command<Welcome> {
   constructor(
     readonly player: AuthenticatedPlayer,
     readonly sessionId: string,
+    /** The session replaces an older one of the same player: no `player:joined`. */
+    readonly takeover: boolean,
   ) {
     super();
   }

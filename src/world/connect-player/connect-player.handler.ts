@@ -8,7 +8,8 @@ import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
 import { movementStreamId, playerStreamId } from '../../players/player-streams';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined } from '../player-presence.events';
-import { ConnectPlayer, ConnectPlayerResult } from './connect-player.command';
+import { SessionDirectory } from '../session-directory';
+import { ConnectPlayer, Welcome } from './connect-player.command';
 
 @CommandHandler(ConnectPlayer)
 export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
@@ -18,33 +19,28 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
     private readonly motions: MotionStates,
     private readonly batcher: MovementBatcher,
     private readonly eventBus: EventBus,
+    private readonly sessions: SessionDirectory,
   ) {}
 
-  async execute({ player, sessionId }: ConnectPlayer): Promise<ConnectPlayerResult> {
-    // Claimed before any await, so two racing connects of one player agree on who replaced whom.
-    const replacedSessionId = this.online.claim(player.id, player.username, sessionId);
+  async execute({ player, sessionId, takeover }: ConnectPlayer): Promise<Welcome> {
+    this.online.register(player.id, player.username, sessionId);
 
     // The stream's last event is the position stored before the player logged out.
     const last = await this.store.lastEvent<MovementData>(movementStreamId(player.id));
     const position = last ? toWirePosition(last.data, new Date(last.recordedAt)) : null;
     this.batcher.prime(player.id, last?.streamVersion ?? 0);
     this.motions.prime(player.id, last ? { ...last.data, at: new Date(last.recordedAt).getTime() } : null, Date.now());
-    if (replacedSessionId === null && position) this.online.setPosition(player.id, position);
+    if (position) this.online.setPosition(player.id, position);
 
     await this.store.appendToStream(playerStreamId(player.id), [
       {
         streamId: playerStreamId(player.id),
         type: PlayerLifecycleEvent.Connected,
-        data: { sessionId, takeover: replacedSessionId !== null },
+        data: { sessionId, takeover },
         metadata: eventMetadata(sessionId),
       },
     ]);
-    if (replacedSessionId === null) {
-      this.eventBus.publish(new PlayerJoined(player.id, player.username, position, sessionId));
-    }
-    return {
-      welcome: { self: { id: player.id, username: player.username }, position, players: this.online.others(player.id) },
-      replacedSessionId,
-    };
+    if (!takeover) this.eventBus.publish(new PlayerJoined(player.id, player.username, position, sessionId));
+    return { self: { id: player.id, username: player.username }, position, players: await this.sessions.others(player.id) };
   }
 }

@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { RemoteSocket, Server, Socket } from 'socket.io';
+import { AuthenticatedPlayer } from '../auth/authenticated-player';
+import { SETTINGS, Settings } from '../config/settings';
+import { WirePosition } from '../movement/position';
+import { OnlinePlayers } from './online-players';
+import { SocketServerRef } from './socket-server.ref';
+
+/** Sent between nodes (Redis adapter): "player P now has session S; end your older one". */
+const TAKEOVER = 'waypoint:takeover';
+
+export interface SessionData {
+  player: AuthenticatedPlayer;
+  /** Latest recorded position, kept on the socket so other nodes can list it (cluster mode). */
+  position?: WirePosition | null;
+}
+
+export const playerRoom = (playerId: string): string => `player:${playerId}`;
+
+/**
+ * One live session per player, on one node or many. Socket.IO's adapter is the
+ * directory: every session joins its player's room, and with the Redis adapter a
+ * lookup of that room asks every live node, so a crashed node leaves nothing stale.
+ * The node that owns an older session ends it itself, so it knows the close is a
+ * takeover and announces no `player:left`.
+ */
+@Injectable()
+export class SessionDirectory {
+  private readonly logger = new Logger(SessionDirectory.name);
+  readonly clustered: boolean;
+
+  constructor(
+    private readonly io: SocketServerRef,
+    private readonly online: OnlinePlayers,
+    @Inject(SETTINGS) settings: Settings,
+  ) {
+    this.clustered = settings.redisUrl !== null;
+  }
+
+  /** Called once the server exists: listen for takeovers announced by other nodes. */
+  listen(server: Server): void {
+    if (!this.clustered) return;
+    server.on(TAKEOVER, (playerId: string, sessionId: string) => this.endOlderLocalSessions(playerId, sessionId));
+  }
+
+  /** Makes `socket` its player's only session; true when it took over an older one (anywhere). */
+  async claim(socket: Socket, player: AuthenticatedPlayer): Promise<boolean> {
+    const server = this.server();
+    const room = playerRoom(player.id);
+    const older = (await server.in(room).fetchSockets()).filter((s) => s.id !== socket.id);
+    socket.join(room);
+    if (older.length === 0) return false;
+    this.endOlderLocalSessions(player.id, socket.id);
+    if (this.clustered) server.serverSideEmit(TAKEOVER, player.id, socket.id);
+    return true;
+  }
+
+  /** Everyone online except `playerId`, across all nodes in cluster mode. */
+  async others(playerId: string): Promise<{ id: string; username: string; position: WirePosition | null }[]> {
+    if (!this.clustered) return this.online.others(playerId);
+    const sockets: RemoteSocket<never, SessionData>[] = await this.server().fetchSockets();
+    const seen = new Map<string, { id: string; username: string; position: WirePosition | null }>();
+    for (const s of sockets) {
+      const p = s.data.player;
+      if (p && p.id !== playerId) seen.set(p.id, { id: p.id, username: p.username, position: s.data.position ?? null });
+    }
+    return [...seen.values()];
+  }
+
+  private endOlderLocalSessions(playerId: string, newSessionId: string): void {
+    const server = this.server();
+    const local = server.sockets.adapter.rooms.get(playerRoom(playerId));
+    for (const id of [...(local ?? [])]) {
+      if (id === newSessionId) continue;
+      const socket = server.sockets.sockets.get(id);
+      if (!socket) continue;
+      this.online.handOver(playerId, id);
+      socket.emit('session:replaced', { reason: 'replaced' });
+      socket.disconnect(true);
+      this.logger.log({ message: 'session replaced', playerId, sessionId: id, by: newSessionId });
+    }
+  }
+
+  private server(): Server {
+    if (!this.io.server) throw new Error('Socket.IO server not ready');
+    return this.io.server;
+  }
+}

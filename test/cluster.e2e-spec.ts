@@ -1,0 +1,81 @@
+import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
+import { startTestServer, TestServer } from './support/test-server';
+
+/**
+ * Two nodes, one world: the same PostgreSQL schema and a real Redis (REDIS_URL, default
+ * the machine's 127.0.0.1:6379). Two nodes need a database both can reach at once, so
+ * this runs on PostgreSQL only, not on the embedded default.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const describeCluster = process.env.DATABASE_URL ? describe : describe.skip;
+
+describeCluster('several nodes joined by Redis', () => {
+  let one: TestServer;
+  let two: TestServer;
+  beforeAll(async () => {
+    one = await startTestServer({ REDIS_URL, BROADCAST_INTERVAL_MS: '20' });
+    two = await startTestServer({ REDIS_URL, BROADCAST_INTERVAL_MS: '20', DATABASE_SCHEMA: one.settings.databaseSchema });
+  });
+  afterAll(async () => {
+    await two.running.close();
+    await one.close();
+  });
+
+  it('shows players on different nodes to each other: welcome, join, moves, leave', async () => {
+    const a = await registerAndLogin(one.url);
+    const b = await registerAndLogin(two.url);
+    const ca = await connect(one.url, a.token);
+    const joined = nextEvent(ca.socket, 'player:joined', (p) => p.id === b.player.id);
+    const cb = await connect(two.url, b.token);
+    try {
+      expect(await joined).toMatchObject({ id: b.player.id, username: b.player.username });
+      expect(cb.welcome.players.map((p: { id: string }) => p.id)).toContain(a.player.id);
+
+      const aSeesB = nextEvent<any[]>(ca.socket, 'players:moved', (l) => l.some((m) => m.id === b.player.id && m.seq === 5));
+      await sendPosition(cb.socket, { x: 3, y: 4, seq: 5 });
+      expect((await aSeesB).find((m) => m.id === b.player.id)).toMatchObject({ x: 3, y: 4 });
+
+      // A newcomer on node one lists B (on node two) with B's latest position.
+      const c = await registerAndLogin(one.url);
+      const cc = await connect(one.url, c.token);
+      expect(cc.welcome.players).toContainEqual({ id: b.player.id, username: b.player.username, position: expect.objectContaining({ x: 3, y: 4 }) });
+      cc.socket.close();
+
+      const left = nextEvent(ca.socket, 'player:left', (p) => p.id === b.player.id);
+      cb.socket.close();
+      await left;
+    } finally {
+      ca.socket.close();
+      cb.socket.close();
+    }
+  });
+
+  it('takes a session over across nodes without player:left or player:joined', async () => {
+    const watcher = await registerAndLogin(one.url);
+    const me = await registerAndLogin(one.url);
+    const w = await connect(one.url, watcher.token);
+    const older = await connect(one.url, me.token);
+    try {
+      await sendPosition(older.socket, { x: 1, y: 1, seq: 1 });
+      const replaced = nextEvent(older.socket, 'session:replaced');
+      const noticed = Promise.race([
+        arrives(w.socket, 'player:left', 1000, (p) => p.id === me.player.id),
+        arrives(w.socket, 'player:joined', 1000, (p) => p.id === me.player.id),
+      ]);
+      const newer = await connect(two.url, me.token);
+      expect(await replaced).toEqual({ reason: 'replaced' });
+      expect(await noticed).toBe(false);
+      expect(newer.welcome.position).toMatchObject({ x: 1, y: 1 });
+      // The stream goes on from the other node with the next version.
+      await expect(sendPosition(newer.socket, { x: 2, y: 2, seq: 2 })).resolves.toEqual({ ok: true, seq: 2 });
+      const versions = await one.dataSource.query(`SELECT stream_version::int AS v FROM events WHERE stream_id = $1 ORDER BY 1`, [
+        `movement-${me.player.id}`,
+      ]);
+      expect(versions.map((r: { v: number }) => r.v)).toEqual([1, 2]);
+      newer.socket.close();
+    } finally {
+      w.socket.close();
+      older.socket.close();
+    }
+  });
+});
