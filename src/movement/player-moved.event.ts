@@ -6,7 +6,7 @@ export class PlayerMoved implements IEvent {
   constructor(
     readonly playerId: string,
     readonly movement: MovementData,
-    /** Server time of the commit, ms since the epoch (`t` on the wire). */
+    /** Server time the batch was recorded (taken just before its commit, shared by the batch), ms since the epoch: `t` on the wire. */
     readonly recordedAt: number,
     readonly streamVersion: number,
     readonly globalPosition: string,
