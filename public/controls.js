@@ -1,0 +1,68 @@
+/** Keyboard input and the movement it makes. World y grows upwards (north), like the heading angle. */
+
+const DIRECTIONS = {
+  ArrowUp: [0, 1],
+  KeyW: [0, 1],
+  ArrowDown: [0, -1],
+  KeyS: [0, -1],
+  ArrowLeft: [-1, 0],
+  KeyA: [-1, 0],
+  ArrowRight: [1, 0],
+  KeyD: [1, 0],
+};
+
+export const SPEED_UNITS_PER_SECOND = 400;
+const WORLD_LIMIT = 100000;
+
+/** Tracks which movement keys are held; `direction()` is a unit vector or null. */
+export function createKeyboard(target = window) {
+  const held = new Set();
+  const onKey = (down) => (event) => {
+    if (!(event.code in DIRECTIONS) || event.target instanceof HTMLInputElement) return;
+    event.preventDefault();
+    if (down) held.add(event.code);
+    else held.delete(event.code);
+  };
+  const keydown = onKey(true);
+  const keyup = onKey(false);
+  // A key released while the window is not focused never sends keyup; without this the player runs on.
+  const blur = () => held.clear();
+  target.addEventListener('keydown', keydown);
+  target.addEventListener('keyup', keyup);
+  target.addEventListener('blur', blur);
+
+  return {
+    direction() {
+      let dx = 0;
+      let dy = 0;
+      for (const code of held) {
+        dx += DIRECTIONS[code][0];
+        dy += DIRECTIONS[code][1];
+      }
+      const length = Math.hypot(dx, dy);
+      return length === 0 ? null : { dx: dx / length, dy: dy / length };
+    },
+    release() {
+      held.clear();
+    },
+    detach() {
+      target.removeEventListener('keydown', keydown);
+      target.removeEventListener('keyup', keyup);
+      target.removeEventListener('blur', blur);
+    },
+  };
+}
+
+const clamp = (value) => Math.min(WORLD_LIMIT, Math.max(-WORLD_LIMIT, value));
+const hundredths = (value) => Math.round(value * 100) / 100;
+
+/** Where `position` is after moving `seconds` in `direction`; the heading is the direction of motion. */
+export function advance(position, direction, seconds) {
+  const distance = SPEED_UNITS_PER_SECOND * seconds;
+  return {
+    x: hundredths(clamp(position.x + direction.dx * distance)),
+    y: hundredths(clamp(position.y + direction.dy * distance)),
+    z: position.z,
+    heading: Math.atan2(direction.dy, direction.dx),
+  };
+}

@@ -1,0 +1,191 @@
+import { login, register } from './auth.js';
+import { advance, createKeyboard } from './controls.js';
+import { createRenderer, formatDistance } from './render.js';
+import { openSession } from './session.js';
+import { createWorld } from './world.js';
+
+// 20 Hz: smooth enough for the others to watch, a third of the server's 60/s rate limit.
+const SEND_INTERVAL_MS = 50;
+const ERROR_SHOWN_MS = 5000;
+const ROSTER_INTERVAL_MS = 250;
+const ZOOM = { min: 0.005, max: 8, start: 1 };
+
+const $ = (id) => document.getElementById(id);
+const form = $('login-form');
+
+/** The running game, or null while the login form is shown. */
+let game = null;
+
+form.addEventListener('submit', onSubmit);
+$('logout').addEventListener('click', () => showLogin());
+$('banner-login').addEventListener('click', () => showLogin());
+$('world').addEventListener('wheel', onWheel, { passive: false });
+
+async function onSubmit(event) {
+  event.preventDefault();
+  const action = event.submitter?.value ?? 'login';
+  const username = form.elements.username.value.trim();
+  const password = form.elements.password.value;
+  setFormBusy(true);
+  showFormMessage('');
+  try {
+    if (action === 'register') await register(username, password);
+    const session = await login(username, password);
+    form.elements.password.value = '';
+    startGame(session.accessToken);
+  } catch (error) {
+    showFormMessage(error.message, 'error');
+  } finally {
+    setFormBusy(false);
+  }
+}
+
+function setFormBusy(busy) {
+  for (const button of form.querySelectorAll('button')) button.disabled = busy;
+}
+
+function showFormMessage(text, kind = 'info') {
+  const message = $('form-message');
+  message.textContent = text;
+  message.className = `form-message ${kind}`;
+  message.hidden = text === '';
+}
+
+function showLogin(message = '') {
+  stopGame();
+  $('game-view').hidden = true;
+  $('login-view').hidden = false;
+  showFormMessage(message, 'error');
+  form.elements.username.focus();
+}
+
+function startGame(token) {
+  stopGame();
+  $('login-view').hidden = true;
+  $('game-view').hidden = false;
+  $('banner').hidden = true;
+  const world = createWorld();
+  const keyboard = createKeyboard();
+  const renderer = createRenderer($('world'));
+  const session = openSession(token, world, { status: setStatus, ended: onEnded });
+  game = { world, keyboard, session, zoom: ZOOM.start, status: { base: 'connecting…', shown: 'connecting…' }, timers: [] };
+  setStatus('connecting…', 'info');
+  game.timers.push(setInterval(() => session.sendIfMoved(), SEND_INTERVAL_MS));
+  game.timers.push(setInterval(() => renderRoster(world), ROSTER_INTERVAL_MS));
+
+  let lastFrame = performance.now();
+  const frame = (now) => {
+    // Capped so a tab that slept for a while does not jump the player across the map.
+    const seconds = Math.min((now - lastFrame) / 1000, 0.25);
+    lastFrame = now;
+    const direction = keyboard.direction();
+    if (direction && session.canMove()) world.position = advance(world.position, direction, seconds);
+    renderer.draw(world, game.zoom);
+    renderHud(world);
+    game.frame = requestAnimationFrame(frame);
+  };
+  game.frame = requestAnimationFrame(frame);
+}
+
+function stopGame() {
+  if (!game) return;
+  cancelAnimationFrame(game.frame);
+  for (const timer of game.timers) clearInterval(timer);
+  clearTimeout(game.errorTimer);
+  game.keyboard.detach();
+  game.session.close();
+  game = null;
+}
+
+/** The session cannot go on; `replaced` keeps the last picture on screen under a banner. */
+function onEnded(reason) {
+  if (reason === 'unauthorized') {
+    showLogin('Your sign-in is no longer valid (unauthorized). Please log in again.');
+    return;
+  }
+  const text = reason === 'replaced' ? 'Signed in elsewhere' : 'The server closed this session';
+  setStatus(reason === 'replaced' ? 'signed in elsewhere' : 'disconnected by the server', 'warning');
+  game.keyboard.detach();
+  cancelAnimationFrame(game.frame);
+  $('banner-text').textContent = text;
+  $('banner').hidden = false;
+}
+
+/** Connection states stay until the next one; a rejected move shows for a few seconds. */
+function setStatus(text, kind) {
+  if (!game) return;
+  clearTimeout(game.errorTimer);
+  if (kind === 'error') {
+    game.errorTimer = setTimeout(() => showStatus(game?.status.base, 'info'), ERROR_SHOWN_MS);
+  } else {
+    game.status.base = text;
+  }
+  showStatus(text, kind);
+}
+
+function showStatus(text, kind) {
+  if (!game) return;
+  game.status.shown = text;
+  const status = $('status');
+  status.textContent = text;
+  status.className = `status ${kind}`;
+}
+
+function renderHud(world) {
+  const { x, y, heading } = world.position;
+  const degrees = Math.round(((heading * 180) / Math.PI + 360) % 360);
+  setText('who', world.self ? world.self.username : '');
+  setText('coords', `x ${x.toFixed(1)}  y ${y.toFixed(1)}  heading ${degrees}°`);
+  setText('online', `${world.players.size + (world.self ? 1 : 0)} online`);
+}
+
+function setText(id, text) {
+  const element = $(id);
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function renderRoster(world) {
+  const here = world.position;
+  const rows = [...world.players.values()]
+    .map((p) => ({ name: p.username, distance: Math.hypot(p.x - here.x, p.y - here.y) }))
+    .sort((a, b) => a.distance - b.distance)
+    .map(({ name, distance }) => {
+      const item = document.createElement('li');
+      item.append(Object.assign(document.createElement('span'), { textContent: name }));
+      item.append(Object.assign(document.createElement('span'), { className: 'distance', textContent: formatDistance(distance) }));
+      return item;
+    });
+  if (rows.length === 0) rows.push(Object.assign(document.createElement('li'), { className: 'empty', textContent: 'nobody else yet' }));
+  $('roster-list').replaceChildren(...rows);
+}
+
+function onWheel(event) {
+  if (!game) return;
+  event.preventDefault();
+  game.zoom = Math.min(ZOOM.max, Math.max(ZOOM.min, game.zoom * Math.exp(-event.deltaY * 0.001)));
+}
+
+/** Read-only view for tests and the console; every read is a copy. */
+window.waypoint = Object.freeze({
+  get self() {
+    return game?.world.self ? { ...game.world.self } : null;
+  },
+  get position() {
+    return game ? { ...game.world.position } : null;
+  },
+  get players() {
+    return game ? [...game.world.players.values()].map((p) => ({ ...p })) : [];
+  },
+  get connected() {
+    return game?.session.connected ?? false;
+  },
+  get seq() {
+    return game?.session.seq ?? 0;
+  },
+  get ackedSeq() {
+    return game?.session.ackedSeq ?? 0;
+  },
+  get status() {
+    return game?.status.shown ?? '';
+  },
+});

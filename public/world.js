@@ -1,0 +1,42 @@
+/**
+ * What this client knows of the world: who it is, where it is, and the other players
+ * online, kept current from the Socket.IO events of PROTOCOL.md.
+ */
+
+// A player who has never moved has no stored position; the game starts everyone at the origin.
+const ORIGIN = { x: 0, y: 0, z: 0, heading: 0 };
+
+export function createWorld() {
+  return { self: null, position: { ...ORIGIN }, players: new Map() };
+}
+
+function placed(position) {
+  const { x, y, z, heading } = position ?? ORIGIN;
+  return { x, y, z, heading };
+}
+
+export function applyWelcome(world, welcome) {
+  world.self = { ...welcome.self };
+  world.position = placed(welcome.position);
+  world.players = new Map();
+  for (const player of welcome.players) applyJoined(world, player);
+}
+
+export function applyJoined(world, { id, username, position }) {
+  if (id === world.self?.id) return;
+  world.players.set(id, { id, username, ...placed(position) });
+}
+
+export function applyLeft(world, { id }) {
+  world.players.delete(id);
+}
+
+/** Our own entries are ignored: this client already drew its own movement before sending it. */
+export function applyMoved(world, entries) {
+  for (const { id, x, y, z, heading } of entries) {
+    if (id === world.self?.id) continue;
+    const known = world.players.get(id);
+    // An entry can overtake its player's `player:joined`; the name follows with that event.
+    world.players.set(id, { id, username: known?.username ?? id.slice(0, 8), x, y, z, heading });
+  }
+}
