@@ -1,0 +1,286 @@
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Socket } from 'socket.io-client';
+import { connect, nextEvent, postJson, registerAndLogin, sendPosition, uniqueName } from './support/clients';
+import {
+  canvasColorFromCentre,
+  countRecordedMoves,
+  eventually,
+  GamePage,
+  holdKey,
+  lastRecordedMove,
+  launchChromium,
+  openGame,
+  pagePlayers,
+  pagePosition,
+  Place,
+  submitForm,
+  waitUntilPlaying,
+} from './support/page-browser';
+import { startTestServer, TestServer } from './support/test-server';
+
+const PASSWORD = 'password-123';
+// The page's colours (public/render.js): this player amber, the others sky blue.
+const SELF_COLOR = [251, 191, 36];
+const OTHER_COLOR = [56, 189, 248];
+const ORIGIN: Place = { x: 0, y: 0, z: 0, heading: 0 };
+
+const placeOf = ({ x, y, z, heading }: Place): Place => ({ x, y, z, heading });
+
+describe('the game page at / in a real browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let opened: GamePage[] = [];
+  const sockets: Socket[] = [];
+  const track = <T extends { socket: Socket }>(c: T): T => (sockets.push(c.socket), c);
+
+  beforeAll(async () => {
+    server = await startTestServer({ BROADCAST_INTERVAL_MS: '20' });
+    browser = await launchChromium();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.close();
+    await context.close();
+    const errors = opened.flatMap((g) => g.errors);
+    opened = [];
+    expect(errors).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(): Promise<Page> {
+    const game = await openGame(context, server.url);
+    opened.push(game);
+    return game.page;
+  }
+
+  async function registerThroughForm(page: Page, username = uniqueName('page')) {
+    await submitForm(page, 'register', username, PASSWORD);
+    return waitUntilPlaying(page);
+  }
+
+  /** Waits until the server's last recorded move is where the page shows the player, and returns it. */
+  async function settledOnServer(page: Page, playerId: string): Promise<Place> {
+    const [position] = await eventually(
+      async () => [await pagePosition(page), await lastRecordedMove(server.dataSource, playerId)] as const,
+      ([position, last]) => last !== null && position.x === last.x && position.y === last.y && position.heading === last.heading,
+      'the last recorded move equals the page position',
+    );
+    return position;
+  }
+
+  it('registers through the form, logs in and shows this player on the map', async () => {
+    const page = await open();
+    const username = uniqueName('page');
+
+    const self = await registerThroughForm(page, username);
+
+    expect(self.username).toBe(username);
+    const login = await postJson(`${server.url}/auth/login`, { username, password: PASSWORD });
+    expect(login.body.player.id).toBe(self.id);
+    expect(await page.isHidden('#login-view')).toBe(true);
+    const canvas = await page.locator('#world').boundingBox();
+    expect(canvas!.width).toBeGreaterThan(300);
+    expect(canvas!.height).toBeGreaterThan(300);
+    expect(await pagePosition(page)).toEqual(ORIGIN);
+    expect(await page.textContent('#who')).toBe(username);
+    expect(await page.textContent('#coords')).toContain('x 0.0  y 0.0');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected');
+    expect(await canvasColorFromCentre(page, 0, 0)).toEqual(SELF_COLOR);
+  });
+
+  it('moves with held arrow keys and WASD, sending numbered moves the server records', async () => {
+    const page = await open();
+    const self = await registerThroughForm(page);
+
+    await holdKey(page, 'ArrowRight', 500);
+    const east = await settledOnServer(page, self.id);
+    expect(east.x).toBeGreaterThan(0);
+    expect(east).toMatchObject({ y: 0, z: 0, heading: 0 });
+
+    await holdKey(page, 'w', 300);
+    const north = await settledOnServer(page, self.id);
+    expect(north.x).toBe(east.x);
+    expect(north.y).toBeGreaterThan(0);
+    expect(north.heading).toBeCloseTo(Math.PI / 2, 6);
+
+    await holdKey(page, 'a', 300);
+    const west = await settledOnServer(page, self.id);
+    expect(west.x).toBeLessThan(north.x);
+    expect(west.y).toBe(north.y);
+    expect(west.heading).toBeCloseTo(Math.PI, 6);
+    expect(await page.textContent('#coords')).toContain(`x ${west.x.toFixed(1)}  y ${west.y.toFixed(1)}  heading 180°`);
+
+    // Several moves per held key, each acknowledged, seq counting up from 1 with none lost.
+    const rows: { seq: number }[] = await server.dataSource.query(
+      `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = 'movement-' || $1 AND type = 'PlayerMoved' ORDER BY stream_version`,
+      [self.id],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    await page.waitForFunction((n) => (window as any).waypoint.ackedSeq === n, rows.length);
+
+    // Standing still sends nothing.
+    await page.waitForTimeout(300);
+    expect(await countRecordedMoves(server.dataSource, self.id)).toBe(rows.length);
+  });
+
+  it('shows the other players, and the others see this player move', async () => {
+    const early = await registerAndLogin(server.url);
+    const e = track(await connect(server.url, early.token));
+    await sendPosition(e.socket, { x: -200, y: 150, heading: 1, seq: 1 });
+    const page = await open();
+    const self = await registerThroughForm(page);
+
+    // From `welcome.players`.
+    expect(await pagePlayers(page)).toContainEqual({ id: early.player.id, username: early.player.username, x: -200, y: 150, z: 0, heading: 1 });
+
+    // From `player:joined`, then `players:moved`.
+    const late = await registerAndLogin(server.url);
+    const l = track(await connect(server.url, late.token));
+    await eventually(() => pagePlayers(page), (list) => list.some((p) => p.id === late.player.id && p.username === late.player.username), 'late player joined');
+    await sendPosition(l.socket, { x: 30, y: 40, z: 2, heading: 2, seq: 1 });
+    await eventually(
+      () => pagePlayers(page),
+      (list) => list.some((p) => p.id === late.player.id && p.x === 30 && p.y === 40 && p.z === 2 && p.heading === 2),
+      'late player moved',
+    );
+    expect(await canvasColorFromCentre(page, 30, -40)).toEqual(OTHER_COLOR);
+    await page.waitForFunction((name) => document.getElementById('roster-list')!.textContent!.includes(name), late.player.username);
+    if (process.env.PAGE_SCREENSHOT) await page.screenshot({ path: process.env.PAGE_SCREENSHOT });
+
+    // The others see this page's player move.
+    const seen = nextEvent<any[]>(l.socket, 'players:moved', (list) => list.some((m) => m.id === self.id && m.x > 0));
+    await holdKey(page, 'd', 500);
+    const entry = (await seen).find((m) => m.id === self.id);
+    expect(entry).toMatchObject({ y: 0, z: 0, heading: 0, seq: expect.any(Number), t: expect.any(Number) });
+
+    // From `player:left`.
+    l.socket.close();
+    await eventually(() => pagePlayers(page), (list) => !list.some((p) => p.id === late.player.id), 'late player left');
+    expect((await pagePlayers(page)).map((p) => p.id)).toEqual([early.player.id]);
+  });
+
+  it("shows the server's message for a wrong password, a taken username and an invalid one", async () => {
+    const existing = await registerAndLogin(server.url);
+    const page = await open();
+    const messageContains = (text: string) =>
+      page.waitForFunction((t) => {
+        const message = document.getElementById('form-message')!;
+        return !message.hidden && message.textContent!.includes(t);
+      }, text);
+
+    await submitForm(page, 'login', existing.player.username, 'wrong-password');
+    await messageContains('invalid username or password');
+
+    await submitForm(page, 'register', existing.player.username, PASSWORD);
+    await messageContains(`username "${existing.player.username}" is taken`);
+
+    await submitForm(page, 'register', 'ab', PASSWORD);
+    await messageContains('username must be 3–32 characters');
+
+    expect(await page.isVisible('#login-form')).toBe(true);
+    expect(await page.isHidden('#game-view')).toBe(true);
+    expect(await page.evaluate(() => (window as any).waypoint.self)).toBeNull();
+  });
+
+  it('starts at the last recorded position after a reload and a new login', async () => {
+    const page = await open();
+    const username = uniqueName('page');
+    const self = await registerThroughForm(page, username);
+    await holdKey(page, 'ArrowUp', 300);
+    await holdKey(page, 'ArrowLeft', 300);
+    await settledOnServer(page, self.id);
+    const last = (await lastRecordedMove(server.dataSource, self.id))!;
+    expect(last.x).toBeLessThan(0);
+    expect(last.y).toBeGreaterThan(0);
+
+    await page.reload();
+    await page.locator('#login-form').waitFor();
+    expect(await page.evaluate(() => (window as any).waypoint.self)).toBeNull();
+    await submitForm(page, 'login', username, PASSWORD);
+    await waitUntilPlaying(page);
+
+    expect(await pagePosition(page)).toEqual(placeOf(last));
+    expect(await page.textContent('#coords')).toContain(`x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`);
+  });
+
+  it('says "signed in elsewhere" when another session takes over, and stops sending', async () => {
+    const page = await open();
+    const username = uniqueName('page');
+    const self = await registerThroughForm(page, username);
+    const { body } = await postJson(`${server.url}/auth/login`, { username, password: PASSWORD });
+
+    track(await connect(server.url, body.accessToken));
+
+    await page.locator('#banner').waitFor({ state: 'visible' });
+    expect(await page.textContent('#banner')).toContain('Signed in elsewhere');
+    expect(await page.textContent('#status')).toBe('signed in elsewhere');
+    await holdKey(page, 'ArrowRight', 300);
+    await page.waitForTimeout(200);
+    expect(await countRecordedMoves(server.dataSource, self.id)).toBe(0);
+
+    await page.click('#banner-login');
+    expect(await page.isVisible('#login-form')).toBe(true);
+  });
+
+  it('returns to the login form when the server refuses the token', async () => {
+    const page = await open();
+    await page.route('**/auth/login', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), accessToken: 'not-a-valid-token' } });
+    });
+
+    await submitForm(page, 'register', uniqueName('page'), PASSWORD);
+
+    await page.waitForFunction(() => {
+      const message = document.getElementById('form-message')!;
+      return !message.hidden && message.textContent!.includes('unauthorized');
+    });
+    expect(await page.isVisible('#login-form')).toBe(true);
+    expect(await page.isHidden('#game-view')).toBe(true);
+  });
+});
+
+describe('the game page in a small world (WORLD_MIN=-50, WORLD_MAX=50)', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer({ WORLD_MIN: '-50', WORLD_MAX: '50', BROADCAST_INTERVAL_MS: '20' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows a rejected move in the status line and steps back to the last accepted position', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page, errors } = await openGame(context, server.url);
+      await submitForm(page, 'register', uniqueName('page'), PASSWORD);
+      const self = await waitUntilPlaying(page);
+
+      await page.keyboard.down('ArrowRight');
+      await page.waitForFunction(() => (window as any).waypoint.status.includes('out_of_bounds'));
+      await page.keyboard.up('ArrowRight');
+
+      expect(await page.textContent('#status')).toMatch(/x=[\d.]+ is outside the world \(-50 … 50\) \(out_of_bounds\)/);
+      const position = await eventually(
+        async () => [await pagePosition(page), await lastRecordedMove(server.dataSource, self.id)] as const,
+        ([p, last]) => p.x === (last?.x ?? 0),
+        'the page is back at the last accepted position',
+      );
+      expect(position[0].x).toBeLessThanOrEqual(50);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
