@@ -85,7 +85,12 @@ describe('event store', () => {
       expect(whileOpen.map((e) => e.streamId)).not.toContain(slowStream);
 
       await slow.query('COMMIT');
-      const afterCommit = await store.readAllAfter(checkpoint, 1000);
+      // Visible once every older transaction in the cluster has ended (other tests may hold one briefly).
+      let afterCommit = await store.readAllAfter(checkpoint, 1000);
+      for (let i = 0; i < 50 && afterCommit.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        afterCommit = await store.readAllAfter(checkpoint, 1000);
+      }
       expect(afterCommit.map((e) => e.streamId)).toEqual([slowStream, fastStream]);
     } finally {
       await slow.end();
