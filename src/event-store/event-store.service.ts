@@ -5,9 +5,11 @@ import {
   APPEND_BATCH,
   APPEND_TO_STREAM,
   LAST_EVENT_OF_STREAM,
+  LAST_GLOBAL_POSITION,
   READ_ALL_AFTER,
   READ_STREAM,
   STREAM_VERSIONS,
+  UNREAD_UP_TO,
 } from './event-store.sql';
 import { Checkpoint, ExpectedVersion, NewEvent, RecordedEvent, VersionedNewEvent } from './event-store.types';
 
@@ -120,6 +122,21 @@ export class EventStore {
 
   async readStream<Data>(streamId: string, afterVersion = 0, limit = 1000): Promise<RecordedEvent<Data>[]> {
     return this.dataSource.query(READ_STREAM, [streamId, afterVersion, limit]);
+  }
+
+  /** The highest global position committed so far (0 for an empty store). */
+  async lastGlobalPosition(): Promise<string> {
+    const [{ position }] = await this.dataSource.query(LAST_GLOBAL_POSITION);
+    return position;
+  }
+
+  /**
+   * Whether events up to `upTo` remain after `checkpoint`. When readAllAfter returns
+   * nothing but this says yes, an older transaction still running holds them back.
+   */
+  async hasUnreadUpTo(checkpoint: Checkpoint, upTo: string, types: string[] | null = null): Promise<boolean> {
+    const [{ unread }] = await this.dataSource.query(UNREAD_UP_TO, [checkpoint.transactionId, checkpoint.globalPosition, upTo, types]);
+    return unread;
   }
 
   /** The next page of all events after `checkpoint`, only from transactions that can no longer change. */

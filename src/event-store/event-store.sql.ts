@@ -50,3 +50,14 @@ export const READ_ALL_AFTER = `
     AND ($4::text[] IS NULL OR type = ANY($4::text[]))
   ORDER BY transaction_id, global_position
   LIMIT $3`;
+
+export const LAST_GLOBAL_POSITION = `SELECT coalesce(max(global_position), 0)::text AS "position" FROM events`;
+
+/** Are there events up to `upTo` that a reader at `checkpoint` has not read yet (committed or not)? */
+export const UNREAD_UP_TO = `
+  SELECT EXISTS (
+    SELECT 1 FROM events
+    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+      AND global_position <= $3::bigint
+      AND ($4::text[] IS NULL OR type = ANY($4::text[]))
+  ) AS "unread"`;
