@@ -1,0 +1,366 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { io, Socket } from 'socket.io-client';
+import { BroadcastCounter, cheapParser } from './cheap-parser';
+import { Histogram } from './histogram';
+import { ClientAccount, ClientRole, ConnectReport, RunPlan, RunReport, WorkerCommand, WorkerInit } from './load-protocol';
+
+/**
+ * One thread of the load generator: a share of the simulated clients. Players send
+ * `position` on an open-loop schedule with an ack callback and skip decoding broadcasts;
+ * observers decode every `players:moved` and look up when each entry's seq was sent.
+ */
+
+const init = workerData as WorkerInit;
+const nowMs = () => performance.timeOrigin + performance.now();
+const sendTimes = new Float64Array(init.sendTimes);
+const sendKeys = new Int32Array(init.sendKeys);
+const idToIdx = new Map(init.playerIds.map((id, idx) => [id, idx]));
+const counter: BroadcastCounter = { frames: 0, chars: 0 };
+const parser = cheapParser(counter);
+
+interface MovedEntry {
+  id: string;
+  seq: number | null;
+  t: number;
+}
+
+interface SimClient {
+  account: ClientAccount;
+  role: ClientRole;
+  socket: Socket;
+  closing: boolean;
+  x: number;
+  y: number;
+  heading: number;
+  k: number;
+}
+
+/** The counters of one run; late acks of an earlier run land in that run's object, not this one. */
+class RunState {
+  report: RunReport;
+  latency = new Histogram();
+  toRecorded = new Histogram();
+  fromRecorded = new Histogram();
+  ack = new Histogram();
+  slip = new Histogram();
+  outstanding = 0;
+  onDrained: (() => void) | null = null;
+  aborted = false;
+
+  constructor(readonly plan: RunPlan) {
+    this.report = {
+      sentTotal: 0,
+      sentInWindow: 0,
+      ackedTotal: 0,
+      ackedInWindow: 0,
+      rejected: {},
+      unacked: 0,
+      seqMismatch: 0,
+      errorEvents: 0,
+      sendWhileDisconnected: 0,
+      disconnects: 0,
+      disconnectReasons: {},
+      latency: this.latency,
+      toRecorded: this.toRecorded,
+      fromRecorded: this.fromRecorded,
+      ack: this.ack,
+      slip: this.slip,
+      loopDelay: { p50: 0, p99: 0, max: 0 },
+      broadcastFrames: 0,
+      broadcastChars: 0,
+      observedFrames: 0,
+      staleEntries: 0,
+      windowEnd: plan.measureEnd,
+      players: 0,
+      observers: 0,
+    };
+  }
+
+  inWindow(at: number): boolean {
+    return at >= this.plan.warmupEnd && at < this.report.windowEnd;
+  }
+}
+
+let clients: SimClient[] = [];
+let current: RunState | null = null;
+/** Disconnects and error events outside a run still count, in the next report. */
+let idleDisconnects: Record<string, number> = {};
+
+function countDisconnect(reason: string): void {
+  if (current) {
+    current.report.disconnects++;
+    current.report.disconnectReasons[reason] = (current.report.disconnectReasons[reason] ?? 0) + 1;
+  } else {
+    idleDisconnects[reason] = (idleDisconnects[reason] ?? 0) + 1;
+  }
+}
+
+function connectOne(account: ClientAccount, role: ClientRole): Promise<SimClient> {
+  const socket = io(init.url, {
+    auth: { token: account.token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: 30_000,
+    ...(role === 'observer' ? {} : { parser }),
+  });
+  const span = init.world.spawn;
+  const client: SimClient = {
+    account,
+    role,
+    socket,
+    closing: false,
+    x: (Math.random() * 2 - 1) * span,
+    y: (Math.random() * 2 - 1) * span,
+    heading: Math.random() * 2 * Math.PI,
+    k: 0,
+  };
+  socket.on('disconnect', (reason) => {
+    if (!client.closing) countDisconnect(reason);
+  });
+  socket.on('error', () => {
+    if (current) current.report.errorEvents++;
+  });
+  if (role === 'observer') socket.on('players:moved', (entries: MovedEntry[]) => observe(entries));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.closing = true;
+      socket.close();
+      reject(new Error('no welcome within 30 s'));
+    }, 30_000);
+    socket.once('welcome', () => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      client.closing = true;
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+async function connectAll(accounts: ClientAccount[], role: ClientRole, concurrency: number): Promise<ConnectReport> {
+  const report: ConnectReport = { connected: 0, failed: 0, errors: {} };
+  let next = 0;
+  const lane = async () => {
+    while (next < accounts.length) {
+      const account = accounts[next++];
+      try {
+        clients.push(await connectOne(account, role));
+        report.connected++;
+      } catch (error) {
+        report.failed++;
+        const message = (error as Error).message ?? String(error);
+        report.errors[message] = (report.errors[message] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  return report;
+}
+
+function observe(entries: MovedEntry[]): void {
+  const run = current;
+  if (!run) return;
+  const received = nowMs();
+  const counted = run.inWindow(received);
+  if (counted) run.report.observedFrames++;
+  const { ring } = init;
+  for (const entry of entries) {
+    const idx = idToIdx.get(entry.id);
+    if (idx === undefined || typeof entry.seq !== 'number') continue;
+    const k = entry.seq - run.plan.tierBase;
+    if (k < 0) continue;
+    const slot = idx * ring + (k % ring);
+    if (Atomics.load(sendKeys, slot) !== k + 1) {
+      run.report.staleEntries++;
+      continue;
+    }
+    if (!counted) continue;
+    const sent = sendTimes[slot];
+    run.latency.record(received - sent);
+    run.toRecorded.record(entry.t - sent);
+    run.fromRecorded.record(received - entry.t);
+  }
+}
+
+/** One step of a random walk inside the world, bouncing off its edges. */
+function walk(client: SimClient, rateHz: number): void {
+  const { min, max } = init.world;
+  const step = 10 / rateHz; // 10 units per second
+  client.heading += (Math.random() - 0.5) * 0.6;
+  let x = client.x + Math.cos(client.heading) * step;
+  let y = client.y + Math.sin(client.heading) * step;
+  if (x < min || x > max || y < min || y > max) {
+    client.heading += Math.PI;
+    x = Math.min(max, Math.max(min, x));
+    y = Math.min(max, Math.max(min, y));
+  }
+  client.x = x;
+  client.y = y;
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function send(run: RunState, client: SimClient, due: number, now: number): void {
+  const { report, plan } = run;
+  if (!client.socket.connected) {
+    // socket.io-client would buffer it and send on reconnect; there is no reconnect here.
+    report.sendWhileDisconnected++;
+    return;
+  }
+  walk(client, plan.rateHz);
+  const k = client.k++;
+  const seq = plan.tierBase + k;
+  const slot = client.account.idx * init.ring + (k % init.ring);
+  sendTimes[slot] = now;
+  Atomics.store(sendKeys, slot, k + 1);
+  report.sentTotal++;
+  if (run.inWindow(now)) {
+    report.sentInWindow++;
+    run.slip.record(now - due);
+  }
+  run.outstanding++;
+  const heading = round(((client.heading % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI), 3);
+  client.socket.emit('position', { x: round(client.x, 2), y: round(client.y, 2), z: 0, heading, seq }, (response: any) => {
+    run.outstanding--;
+    const at = nowMs();
+    if (response?.ok === true) {
+      report.ackedTotal++;
+      if (response.seq !== seq) report.seqMismatch++;
+      if (run.inWindow(at)) {
+        report.ackedInWindow++;
+        run.ack.record(at - now);
+      }
+    } else {
+      const code = String(response?.error?.code ?? 'malformed_ack');
+      report.rejected[code] = (report.rejected[code] ?? 0) + 1;
+    }
+    if (run.outstanding === 0) run.onDrained?.();
+  });
+}
+
+function run(plan: RunPlan): Promise<RunReport> {
+  const state = new RunState(plan);
+  current = state;
+  for (const [reason, n] of Object.entries(idleDisconnects)) {
+    state.report.disconnects += n;
+    state.report.disconnectReasons[reason] = n;
+  }
+  idleDisconnects = {};
+  const players = clients.filter((c) => c.role === 'player');
+  state.report.players = players.length;
+  state.report.observers = clients.filter((c) => c.role === 'observer').length;
+  const order = players.map((client, i) => ({ client, phase: plan.phases[i] ?? 0 })).sort((a, b) => a.phase - b.phase);
+  const period = 1000 / plan.rateHz;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  let windowStarted = false;
+  let framesAtStart = 0;
+  let charsAtStart = 0;
+
+  const windowStart = setTimeout(() => {
+    windowStarted = true;
+    loop.enable();
+    framesAtStart = counter.frames;
+    charsAtStart = counter.chars;
+  }, Math.max(0, plan.warmupEnd - nowMs()));
+
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(windowStart);
+      clearTimeout(windowEndTimer);
+      if (state.aborted) state.report.windowEnd = Math.max(plan.warmupEnd, Math.min(plan.measureEnd, nowMs()));
+      loop.disable();
+      state.report.loopDelay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+      if (windowStarted) {
+        state.report.broadcastFrames = counter.frames - framesAtStart;
+        state.report.broadcastChars = counter.chars - charsAtStart;
+      }
+      const report = () => {
+        state.onDrained = null;
+        state.report.unacked = state.outstanding;
+        if (current === state) current = null;
+        resolve(state.report);
+      };
+      if (state.outstanding === 0) return report();
+      const timer = setTimeout(report, plan.drainMs);
+      state.onDrained = () => {
+        clearTimeout(timer);
+        report();
+      };
+    };
+    const windowEndTimer = setTimeout(finish, Math.max(0, plan.measureEnd - nowMs()) + (players.length ? 1000 : 0));
+    abortRun = () => {
+      state.aborted = true;
+      finish();
+    };
+    if (order.length === 0) return;
+
+    let cursor = 0;
+    let lap = 0;
+    const step = () => {
+      if (finished) return;
+      const now = nowMs();
+      for (let burst = 0; burst < 1000; burst++) {
+        const due = plan.startAt + order[cursor].phase + lap * period;
+        if (due >= plan.measureEnd) {
+          finish();
+          return;
+        }
+        if (due > now) {
+          setTimeout(step, Math.max(0, due - nowMs()));
+          return;
+        }
+        send(state, order[cursor].client, due, now);
+        if (++cursor === order.length) {
+          cursor = 0;
+          lap++;
+        }
+      }
+      setImmediate(step); // let acks and frames in between long catch-up bursts
+    };
+    setTimeout(step, Math.max(0, plan.startAt - nowMs()));
+  });
+}
+
+let abortRun: (() => void) | null = null;
+
+async function disconnectAll(): Promise<number> {
+  const closing = clients;
+  clients = [];
+  for (const client of closing) {
+    client.closing = true;
+    client.socket.disconnect();
+  }
+  return closing.length;
+}
+
+parentPort!.on('message', async (message: { id: number } & WorkerCommand) => {
+  try {
+    let result: unknown;
+    switch (message.cmd) {
+      case 'connect':
+        result = await connectAll(message.clients, message.role, message.concurrency);
+        break;
+      case 'run':
+        result = await run(message.plan);
+        break;
+      case 'abort':
+        abortRun?.();
+        result = true;
+        break;
+      case 'disconnect':
+        result = await disconnectAll();
+        break;
+    }
+    parentPort!.postMessage({ id: message.id, result });
+  } catch (error) {
+    parentPort!.postMessage({ id: message.id, error: String((error as Error)?.stack ?? error) });
+  }
+});

@@ -1,0 +1,866 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { io, Socket } from 'socket.io-client';
+import { registerPlayers, syntheticAccounts } from './accounts';
+import { Percentiles } from './histogram';
+import { LoadGenerator, RunSummary } from './load-generator';
+import { ClientAccount, LoopDelay } from './load-protocol';
+import { cpuPercent, cpuTicks, localPortsTo, machineTicks, pidsByName, processTree, round1, schedNs, tcpSockets, treeRssBytes, waitPercent } from './proc-stats';
+import { AllocationSummary, CpuProfile, formatHeapSummary, formatProfileSummary, HeapProfile, ProfileSummary, summarizeHeapProfile, summarizeProfile } from './profile-summary';
+import { formatTable } from './report';
+import { ProbeMemory, ServerProcess } from './server-process';
+
+/**
+ * The live load benchmark (issue 4): the same tiers of players x Hz against Waypoint and
+ * against a plain Socket.IO server (the ceiling), each started here as a child process.
+ * `node dist/test/load/run-bench.js --help` for the flags.
+ */
+
+const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
+
+  PLAYERSxHZ          tiers, e.g. 200x20 400x20 (default 200x20 400x20 800x20)
+  --warmup S          seconds of sending before the measured window (default 10)
+  --measure S         measured window in seconds (default 20)
+  --drain S           max seconds to wait for outstanding acks after a tier (default 10)
+  --servers LIST      waypoint,ceiling (default both)
+  --out FILE          JSON results (default bench-results/load-<time>.json)
+  --workers N         player threads of the generator (default 2; +1 thread for observers)
+  --observers N       clients that decode every broadcast and measure latency (default 5)
+  --idle N            also measure server memory per idle connection with N clients
+  --slow S            also run the slow-client probe for S seconds (200 players x 20 Hz)
+  --slow-players N    players moving during the slow-client probe (default 200)
+  --profile TIER      CPU-profile each server during that tier's measured window
+  --heap-profile TIER sample each server's allocations during that tier's measured window
+  --server-env K=V    extra env for Waypoint (repeatable), e.g. AREA_OF_INTEREST_CELL_SIZE=1000
+  --node-arg ARG      extra node flag for both servers (repeatable), e.g. --cpu-prof
+  --database-url URL  (default postgresql://postgres@127.0.0.1:5432/test)
+  --schema NAME       dropped and recreated at the start (default bench_load)
+  --keep-schema       do not drop the schema at the end
+  --port-waypoint N   (default 5601)      --port-ceiling N   (default 5602)
+  --spawn UNITS       players start uniformly inside +-UNITS (default: the whole world)
+  --max-rss-mb N      abort a tier when the server's RSS passes this (default 4096)
+  --settle S          pause after connecting and after disconnecting (default 3)
+  --repeat N          run the list of tiers N times, interleaved; report each tier's median run`;
+
+interface Tier {
+  label: string;
+  players: number;
+  hz: number;
+}
+
+interface Options {
+  tiers: Tier[];
+  warmupS: number;
+  measureS: number;
+  drainS: number;
+  servers: ('waypoint' | 'ceiling')[];
+  out: string;
+  workers: number;
+  observers: number;
+  idle: number;
+  slowS: number;
+  slowPlayers: number;
+  profile: string | null;
+  heapProfile: string | null;
+  serverEnv: Record<string, string>;
+  nodeArgs: string[];
+  databaseUrl: string;
+  schema: string;
+  keepSchema: boolean;
+  portWaypoint: number;
+  portCeiling: number;
+  spawn: number | null;
+  maxRssMb: number;
+  settleS: number;
+  repeat: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const options: Options = {
+    tiers: [],
+    warmupS: 10,
+    measureS: 20,
+    drainS: 10,
+    servers: ['waypoint', 'ceiling'],
+    out: `bench-results/load-${stamp}.json`,
+    workers: 2,
+    observers: 5,
+    idle: 0,
+    slowS: 0,
+    slowPlayers: 200,
+    profile: null,
+    heapProfile: null,
+    serverEnv: {},
+    nodeArgs: [],
+    databaseUrl: 'postgresql://postgres@127.0.0.1:5432/test',
+    schema: 'bench_load',
+    keepSchema: false,
+    portWaypoint: 5601,
+    portCeiling: 5602,
+    spawn: null,
+    maxRssMb: 4096,
+    settleS: 3,
+    repeat: 1,
+  };
+  const num = (flag: string, value: string | undefined) => {
+    const n = Number(value);
+    if (value === undefined || !Number.isFinite(n) || n < 0) fail(`${flag} needs a non-negative number, got ${value}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith('--') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+    const value = () => inline ?? argv[++i];
+    const tier = /^(\d+)x(\d+(?:\.\d+)?)$/.exec(flag);
+    if (tier) {
+      options.tiers.push({ label: flag, players: Number(tier[1]), hz: Number(tier[2]) });
+      continue;
+    }
+    switch (flag) {
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+      case '--warmup': options.warmupS = num(flag, value()); break;
+      case '--measure': options.measureS = num(flag, value()); break;
+      case '--drain': options.drainS = num(flag, value()); break;
+      case '--servers': {
+        const list = value().split(',').map((s) => s.trim());
+        if (list.some((s) => s !== 'waypoint' && s !== 'ceiling')) fail('--servers takes waypoint and/or ceiling');
+        options.servers = list as Options['servers'];
+        break;
+      }
+      case '--out': options.out = value(); break;
+      case '--workers': options.workers = Math.max(1, num(flag, value())); break;
+      case '--observers': options.observers = num(flag, value()); break;
+      case '--idle': options.idle = num(flag, value()); break;
+      case '--slow': options.slowS = num(flag, value()); break;
+      case '--slow-players': options.slowPlayers = num(flag, value()); break;
+      case '--profile': options.profile = value(); break;
+      case '--heap-profile': options.heapProfile = value(); break;
+      case '--server-env': {
+        const [k, v] = value().split(/=(.*)/s, 2);
+        if (!k || v === undefined) fail('--server-env takes KEY=VALUE');
+        options.serverEnv[k] = v;
+        break;
+      }
+      case '--node-arg': options.nodeArgs.push(value()); break;
+      case '--database-url': options.databaseUrl = value(); break;
+      case '--schema': options.schema = value(); break;
+      case '--keep-schema': options.keepSchema = true; break;
+      case '--port-waypoint': options.portWaypoint = num(flag, value()); break;
+      case '--port-ceiling': options.portCeiling = num(flag, value()); break;
+      case '--spawn': options.spawn = num(flag, value()); break;
+      case '--max-rss-mb': options.maxRssMb = num(flag, value()); break;
+      case '--settle': options.settleS = num(flag, value()); break;
+      case '--repeat': options.repeat = Math.max(1, Math.round(num(flag, value()))); break;
+      default:
+        fail(`unknown argument ${flag}\n\n${USAGE}`);
+    }
+  }
+  if (options.tiers.length === 0 && !options.idle && !options.slowS) {
+    options.tiers = ['200x20', '400x20', '800x20'].map((label) => {
+      const [players, hz] = label.split('x').map(Number);
+      return { label, players, hz };
+    });
+  }
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) fail('--schema must be a lower-case SQL identifier');
+  return options;
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const mb = (bytes: number) => round1(bytes / 1024 / 1024);
+
+export interface TierResult {
+  server: string;
+  label: string;
+  players: number;
+  hz: number;
+  targetPerS: number;
+  windowS: number;
+  connect: { connected: number; failed: number; ms: number; errors: Record<string, number> };
+  sentPerS: number;
+  ackedPerS: number;
+  latencyMs: Percentiles;
+  ackMs: Percentiles;
+  /** send → server time t of the entry (validation, commit, publish). */
+  toRecordedMs: Percentiles;
+  /** server time t → observer receive (tick wait, fan-out). */
+  fromRecordedMs: Percentiles;
+  serverCpuPct: number;
+  /** Time the server's threads waited for a CPU, % of one core: high = starved by neighbours on a shared machine. */
+  serverRunQueueWaitPct: number;
+  serverRssMb: { start: number; mean: number; max: number };
+  serverLoopDelayMs: LoopDelay | null;
+  postgres: { backendsCpuPct: number; backends: number; allCpuPct: number } | null;
+  /** All cores of the machine, in % of one core (2 cores = 200). */
+  machineCpuPct: number;
+  persisted: { events: number; sent: number; acked: number; ratio: number } | null;
+  errors: {
+    total: number;
+    rejected: Record<string, number>;
+    unacked: number;
+    errorEvents: number;
+    seqMismatch: number;
+    sendWhileDisconnected: number;
+  };
+  disconnects: number;
+  disconnectReasons: Record<string, number>;
+  generator: {
+    cpuPct: number;
+    runQueueWaitPct: number;
+    slipMs: Percentiles;
+    playerLoopDelayP99Ms: number;
+    observerLoopDelayP99Ms: number;
+    saturated: boolean;
+    why: string[];
+  };
+  broadcast: { framesPerSPerPlayer: number; mbPerS: number; observedFramesPerS: number; staleEntries: number };
+  serverLogLines: number;
+  /** How long the server stayed busy after the clients left (its backlog). */
+  quiesceMs?: number;
+  aborted: string | null;
+  /** p99 <= 100 ms, every sent position acked (and, for Waypoint, persisted), no errors, no disconnects. */
+  holds: boolean;
+  vsCeiling?: { ackedPerS: number | null; p99: number | null; serverCpuPct: number | null };
+  /** With --repeat: this is the median run by p99; the spread of all runs. */
+  repeats?: { p99: (number | null)[]; ackedPerS: number[]; serverCpuPct: number[]; holds: boolean[] };
+  profile?: { file: string; summary: ProfileSummary };
+  heapProfile?: { file: string; summary: AllocationSummary; kbPerPosition: number };
+}
+
+interface IdleResult {
+  clients: number;
+  failed: number;
+  connectMs: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  rssAfterDisconnectMb: number;
+  kbPerConnection: number;
+  heapKbPerConnection: number;
+  externalKbPerConnection: number;
+}
+
+interface SlowSample {
+  t: number;
+  rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+  /** Kernel send queue of the server's socket to the slow client, and its TCP state. */
+  serverSendQueueKb: number | null;
+  serverSocketState: string | null;
+  clientRecvQueueKb: number | null;
+}
+
+interface SlowResult {
+  players: number;
+  hz: number;
+  seconds: number;
+  pausedAtS: number;
+  rssBeforePauseMb: number;
+  rssPeakMb: number;
+  rssPeakAtS: number;
+  rssEndMb: number;
+  /** Linear fit of RSS while the slow client was paused and still connected. */
+  growthMbPerMin: number | null;
+  /** When the server's socket to the slow client stopped being ESTABLISHED (the server gave up on it). */
+  droppedAtS: number | null;
+  framesBeforePause: number;
+  acked: number;
+  sent: number;
+  samples: SlowSample[];
+}
+
+interface ServerContext {
+  name: 'waypoint' | 'ceiling';
+  server: ServerProcess;
+  generator: LoadGenerator;
+  players: ClientAccount[];
+  observers: ClientAccount[];
+  pg: Client | null;
+  options: Options;
+  outBase: string;
+  nextTierNo: number;
+}
+
+async function serverBackendPids(ctx: ServerContext): Promise<number[]> {
+  if (!ctx.pg) return [];
+  const port = Number(new URL(ctx.options.databaseUrl).port || 5432);
+  const ports = localPortsTo(ctx.server.pid, port);
+  if (ports.length === 0) return [];
+  const { rows } = await ctx.pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports]);
+  return rows.map((r) => r.pid);
+}
+
+async function maxGlobalPosition(ctx: ServerContext): Promise<string> {
+  const { rows } = await ctx.pg!.query<{ max: string }>(`SELECT coalesce(max(global_position), 0)::text AS max FROM "${ctx.options.schema}".events`);
+  return rows[0].max;
+}
+
+async function countPersisted(ctx: ServerContext, after: string, tierBase: number): Promise<number> {
+  const { rows } = await ctx.pg!.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM "${ctx.options.schema}".events
+     WHERE global_position > $1::bigint AND type = 'PlayerMoved'
+       AND (data->>'seq')::bigint >= $2::bigint AND (data->>'seq')::bigint < $3::bigint`,
+    [after, tierBase, tierBase + 1e9],
+  );
+  return Number(rows[0].n);
+}
+
+interface CpuSnapshot {
+  at: number;
+  server: Map<number, number>;
+  pgBackends: Map<number, number>;
+  pgAll: Map<number, number>;
+  self: Map<number, number>;
+  machine: { busy: number; total: number };
+  serverSched: ReturnType<typeof schedNs>;
+  selfSched: ReturnType<typeof schedNs>;
+}
+
+function snapshot(ctx: ServerContext, pgBackends: number[], pgAll: number[]): CpuSnapshot {
+  return {
+    at: Date.now(),
+    server: cpuTicks(processTree(ctx.server.pid)),
+    pgBackends: cpuTicks(pgBackends),
+    pgAll: cpuTicks(pgAll),
+    self: cpuTicks([process.pid]),
+    machine: machineTicks(),
+    serverSched: schedNs([ctx.server.pid]),
+    selfSched: schedNs([process.pid]),
+  };
+}
+
+/** Waits until the server is idle (under 15% of a core for a second), at most 120 s: a backlog must not spill into the next tier. */
+async function quiesce(ctx: ServerContext): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 120_000) {
+    const before = cpuTicks(processTree(ctx.server.pid));
+    await sleep(1000);
+    if (cpuPercent(before, cpuTicks(processTree(ctx.server.pid)), 1) < 15) break;
+  }
+  return Date.now() - started;
+}
+
+async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
+  const { options, server, generator } = ctx;
+  const tierNo = ctx.nextTierNo++;
+  const tierBase = tierNo * 1e9;
+  if (tier.players > ctx.players.length) throw new Error(`tier ${tier.label} needs ${tier.players} players; ${ctx.players.length} registered`);
+  const logBefore = server.logLines;
+  process.stdout.write(`[${ctx.name} ${tier.label}] connecting ${tier.players} players + ${ctx.observers.length} observers… `);
+  const connect = await generator.connect(ctx.players.slice(0, tier.players), ctx.observers);
+  process.stdout.write(`${connect.connected} in ${(connect.ms / 1000).toFixed(1)} s${connect.failed ? `, ${connect.failed} failed` : ''}; running… `);
+  await sleep(options.settleS * 1000);
+
+  const positionBefore = ctx.pg ? await maxGlobalPosition(ctx) : null;
+  const pgBackends = await serverBackendPids(ctx);
+  const pgAll = ctx.pg ? pidsByName('postgres') : [];
+  const startAt = Date.now() + 1000;
+  const warmupEnd = startAt + options.warmupS * 1000;
+  const measureEnd = warmupEnd + options.measureS * 1000;
+  const running = generator.run({ rateHz: tier.hz, tierBase, startAt, warmupEnd, measureEnd, drainMs: options.drainS * 1000 }, tier.players);
+  let runError: unknown = null;
+  running.catch((error) => (runError = error));
+
+  const rssStart = treeRssBytes(server.pid);
+  await sleep(warmupEnd - Date.now());
+  const profiling = options.profile === tier.label;
+  const heapProfiling = options.heapProfile === tier.label;
+  const before = snapshot(ctx, pgBackends, pgAll);
+  await server.loopReset();
+  if (profiling) await server.profileStart();
+  if (heapProfiling) await server.heapStart();
+  const rss: number[] = [];
+  let aborted: string | null = null;
+  while (Date.now() < measureEnd && !runError) {
+    const bytes = treeRssBytes(server.pid);
+    rss.push(bytes);
+    if (bytes > options.maxRssMb * 1024 * 1024) {
+      aborted = `server RSS ${mb(bytes)} MB passed --max-rss-mb ${options.maxRssMb}`;
+      await generator.abort();
+      break;
+    }
+    await sleep(Math.min(500, measureEnd - Date.now()));
+  }
+  const after = snapshot(ctx, pgBackends, pgAll);
+  const serverLoop = await server.loopDelay().catch(() => null);
+  let profile: TierResult['profile'];
+  if (profiling) {
+    const file = `${ctx.outBase}.${ctx.name}-${tier.label}.cpuprofile`;
+    await server.profileStop(file);
+    profile = { file, summary: summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 30) };
+  }
+  let heapFile: string | null = null;
+  if (heapProfiling) {
+    heapFile = `${ctx.outBase}.${ctx.name}-${tier.label}.heapprofile`;
+    await server.heapStop(heapFile);
+  }
+  const run = await running;
+  const windowS = (Math.min(after.at, run.windowEnd) - warmupEnd) / 1000;
+  const seconds = (after.at - before.at) / 1000;
+
+  await generator.disconnect();
+  const quiesceMs = await quiesce(ctx);
+  let persisted: TierResult['persisted'] = null;
+  if (ctx.pg && positionBefore !== null) {
+    const events = await countPersisted(ctx, positionBefore, tierBase);
+    persisted = { events, sent: run.sentTotal, acked: run.ackedTotal, ratio: run.sentTotal ? Math.round((events / run.sentTotal) * 10000) / 10000 : 0 };
+  }
+  await sleep(options.settleS * 1000);
+
+  const result = tierResult(ctx, tier, run, { connect, windowS, seconds, before, after, rss, rssStart, serverLoop, persisted, aborted, logLines: server.logLines - logBefore, pgBackends });
+  result.quiesceMs = quiesceMs;
+  if (profile) result.profile = profile;
+  if (heapFile) {
+    const summary = summarizeHeapProfile(JSON.parse(readFileSync(heapFile, 'utf8')) as HeapProfile, 30);
+    const positions = Math.max(1, result.sentPerS * result.windowS);
+    result.heapProfile = { file: heapFile, summary, kbPerPosition: round1((summary.totalMb * 1024) / positions) };
+  }
+  console.log(
+    `sent ${result.sentPerS}/s acked ${result.ackedPerS}/s p99 ${result.latencyMs.p99} ms cpu ${result.serverCpuPct}%` +
+      (result.generator.saturated ? ` [generator saturated: ${result.generator.why.join('; ')}]` : ''),
+  );
+  return result;
+}
+
+function tierResult(
+  ctx: ServerContext,
+  tier: Tier,
+  run: RunSummary,
+  m: {
+    connect: TierResult['connect'];
+    windowS: number;
+    seconds: number;
+    before: CpuSnapshot;
+    after: CpuSnapshot;
+    rss: number[];
+    rssStart: number;
+    serverLoop: LoopDelay | null;
+    persisted: TierResult['persisted'];
+    aborted: string | null;
+    logLines: number;
+    pgBackends: number[];
+  },
+): TierResult {
+  const per = (n: number) => Math.round(n / Math.max(0.001, m.windowS));
+  const targetPerS = tier.players * tier.hz;
+  const sentPerS = per(run.sentInWindow);
+  const slip = run.slip.summary();
+  const playerLoops = run.loopDelay.slice(0, -1);
+  const observerLoop = run.loopDelay[run.loopDelay.length - 1];
+  const playerLoopP99 = round1(Math.max(0, ...playerLoops.map((l) => l.p99)));
+  const observerLoopP99 = round1(observerLoop?.p99 ?? 0);
+  const why: string[] = [];
+  if (sentPerS < 0.97 * targetPerS) why.push(`sent ${Math.round((sentPerS / targetPerS) * 100)}% of the target rate`);
+  if ((slip.p99 ?? 0) > 10) why.push(`send slip p99 ${slip.p99} ms`);
+  if (playerLoopP99 > 50) why.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
+  if (observerLoopP99 > 20) why.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (latency inflated)`);
+  const rejected = Object.values(run.rejected).reduce((a, b) => a + b, 0);
+  const errorsTotal = rejected + run.unacked + run.errorEvents + run.seqMismatch + run.sendWhileDisconnected;
+  const latencyMs = run.latency.summary();
+  const machineTotal = m.after.machine.total - m.before.machine.total;
+  const result: TierResult = {
+    server: ctx.name,
+    label: tier.label,
+    players: tier.players,
+    hz: tier.hz,
+    targetPerS,
+    windowS: round1(m.windowS),
+    connect: m.connect,
+    sentPerS,
+    ackedPerS: per(run.ackedInWindow),
+    latencyMs,
+    ackMs: run.ack.summary(),
+    toRecordedMs: run.toRecorded.summary(),
+    fromRecordedMs: run.fromRecorded.summary(),
+    serverCpuPct: cpuPercent(m.before.server, m.after.server, m.seconds),
+    serverRunQueueWaitPct: waitPercent(m.before.serverSched, m.after.serverSched, m.seconds),
+    serverRssMb: {
+      start: mb(m.rssStart),
+      mean: mb(m.rss.reduce((a, b) => a + b, 0) / Math.max(1, m.rss.length)),
+      max: mb(Math.max(0, ...m.rss)),
+    },
+    serverLoopDelayMs: m.serverLoop && { p50: round1(m.serverLoop.p50), p99: round1(m.serverLoop.p99), max: round1(m.serverLoop.max) },
+    postgres: ctx.pg
+      ? {
+          backendsCpuPct: cpuPercent(m.before.pgBackends, m.after.pgBackends, m.seconds),
+          backends: m.pgBackends.length,
+          allCpuPct: cpuPercent(m.before.pgAll, m.after.pgAll, m.seconds),
+        }
+      : null,
+    machineCpuPct: round1(((m.after.machine.busy - m.before.machine.busy) / Math.max(1, machineTotal)) * cpus().length * 100),
+    persisted: m.persisted,
+    errors: {
+      total: errorsTotal,
+      rejected: run.rejected,
+      unacked: run.unacked,
+      errorEvents: run.errorEvents,
+      seqMismatch: run.seqMismatch,
+      sendWhileDisconnected: run.sendWhileDisconnected,
+    },
+    disconnects: run.disconnects,
+    disconnectReasons: run.disconnectReasons,
+    generator: {
+      cpuPct: cpuPercent(m.before.self, m.after.self, m.seconds),
+      runQueueWaitPct: waitPercent(m.before.selfSched, m.after.selfSched, m.seconds),
+      slipMs: slip,
+      playerLoopDelayP99Ms: playerLoopP99,
+      observerLoopDelayP99Ms: observerLoopP99,
+      saturated: why.length > 0,
+      why,
+    },
+    broadcast: {
+      framesPerSPerPlayer: round1(run.broadcastFrames / Math.max(1, run.players) / Math.max(0.001, m.windowS)),
+      mbPerS: round1(run.broadcastChars / 1024 / 1024 / Math.max(0.001, m.windowS)),
+      observedFramesPerS: round1(run.observedFrames / Math.max(1, run.observers) / Math.max(0.001, m.windowS)),
+      staleEntries: run.staleEntries,
+    },
+    serverLogLines: m.logLines,
+    aborted: m.aborted,
+    holds: false,
+  };
+  result.holds =
+    !m.aborted &&
+    latencyMs.p99 !== null &&
+    latencyMs.p99 <= 100 &&
+    errorsTotal === 0 &&
+    run.disconnects === 0 &&
+    m.connect.failed === 0 &&
+    run.ackedTotal === run.sentTotal &&
+    (m.persisted === null || m.persisted.events === m.persisted.sent);
+  return result;
+}
+
+async function measureIdle(ctx: ServerContext, count: number): Promise<IdleResult> {
+  const { server, generator } = ctx;
+  if (count > ctx.players.length) throw new Error(`--idle ${count} needs that many registered players`);
+  process.stdout.write(`[${ctx.name} idle] ${count} idle connections… `);
+  await sleep(2000);
+  const before = await server.memory(true);
+  const rssBefore = treeRssBytes(server.pid);
+  const connect = await generator.connect(ctx.players.slice(0, count), [], 'idle');
+  await sleep(5000);
+  const after = await server.memory(true);
+  const rssAfter = treeRssBytes(server.pid);
+  await generator.disconnect();
+  await sleep(5000);
+  await server.memory(true);
+  const rssReleased = treeRssBytes(server.pid);
+  const n = Math.max(1, connect.connected);
+  const kb = (bytes: number) => round1(bytes / 1024 / n);
+  const result: IdleResult = {
+    clients: connect.connected,
+    failed: connect.failed,
+    connectMs: connect.ms,
+    rssBeforeMb: mb(rssBefore),
+    rssAfterMb: mb(rssAfter),
+    rssAfterDisconnectMb: mb(rssReleased),
+    kbPerConnection: kb(rssAfter - rssBefore),
+    heapKbPerConnection: kb(after.heapUsed - before.heapUsed),
+    externalKbPerConnection: kb(after.external - before.external),
+  };
+  console.log(`${result.kbPerConnection} KB RSS, ${result.heapKbPerConnection} KB heap per connection`);
+  return result;
+}
+
+function connectRawClient(url: string, account: ClientAccount): Promise<Socket> {
+  const socket = io(url, { auth: { token: account.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('slow client: no welcome within 30 s')), 30_000);
+    socket.once('welcome', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** The net.Socket under socket.io-client → engine.io-client → ws. */
+function tcpOf(socket: Socket): import('node:net').Socket {
+  return (socket.io.engine.transport as unknown as { ws: { _socket: import('node:net').Socket } }).ws._socket;
+}
+
+async function slowClientProbe(ctx: ServerContext, players: number, hz: number, seconds: number, pauseAfterS: number): Promise<SlowResult> {
+  const { server, generator, options } = ctx;
+  if (players > ctx.players.length || ctx.observers.length === 0) throw new Error('slow-client probe: not enough registered players');
+  process.stdout.write(`[${ctx.name} slow] ${players}x${hz} for ${seconds} s, one client stops reading after ${pauseAfterS} s… `);
+  await generator.connect(ctx.players.slice(0, players), []);
+  const slow = await connectRawClient(server.url, ctx.observers[0]);
+  let frames = 0;
+  slow.on('players:moved', () => frames++);
+  const tcp = tcpOf(slow);
+  const clientPort = tcp.localPort!;
+  await sleep(options.settleS * 1000);
+
+  const tierNo = ctx.nextTierNo++;
+  const startAt = Date.now() + 500;
+  const endAt = startAt + seconds * 1000;
+  const running = generator.run({ rateHz: hz, tierBase: tierNo * 1e9, startAt, warmupEnd: startAt, measureEnd: endAt, drainMs: options.drainS * 1000 }, players);
+  const samples: SlowSample[] = [];
+  let pausedAt: number | null = null;
+  let framesBeforePause = 0;
+  await sleep(startAt - Date.now());
+  while (Date.now() < endAt) {
+    const t = (Date.now() - startAt) / 1000;
+    if (pausedAt === null && t >= pauseAfterS) {
+      tcp.pause();
+      pausedAt = t;
+      framesBeforePause = frames;
+    }
+    const memory: ProbeMemory | null = await server.memory(false).catch(() => null);
+    const sockets = tcpSockets();
+    const serverSide = sockets.find((s) => s.localPort === ctx.server.spec.port && s.remotePort === clientPort) ?? null;
+    const clientSide = sockets.find((s) => s.localPort === clientPort && s.remotePort === ctx.server.spec.port) ?? null;
+    samples.push({
+      t: round1(t),
+      rssMb: mb(treeRssBytes(server.pid)),
+      heapUsedMb: memory ? mb(memory.heapUsed) : 0,
+      externalMb: memory ? mb(memory.external) : 0,
+      arrayBuffersMb: memory ? mb(memory.arrayBuffers) : 0,
+      serverSendQueueKb: serverSide ? round1(serverSide.txQueue / 1024) : null,
+      serverSocketState: serverSide?.state ?? null,
+      clientRecvQueueKb: clientSide ? round1(clientSide.rxQueue / 1024) : null,
+    });
+    await sleep(1000 - ((Date.now() - startAt) % 1000));
+  }
+  const run = await running;
+  tcp.destroy();
+  slow.close();
+  await generator.disconnect();
+  await sleep(options.settleS * 1000);
+
+  const pauseT = pausedAt ?? seconds;
+  const beforePause = samples.filter((s) => s.t < pauseT);
+  const dropped = samples.find((s) => s.t > pauseT && s.serverSocketState !== 'ESTABLISHED');
+  const growing = samples.filter((s) => s.t >= pauseT && (!dropped || s.t < dropped.t));
+  const peak = samples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), samples[0]);
+  const result: SlowResult = {
+    players,
+    hz,
+    seconds,
+    pausedAtS: pauseT,
+    rssBeforePauseMb: beforePause.length ? beforePause[beforePause.length - 1].rssMb : samples[0]?.rssMb ?? 0,
+    rssPeakMb: peak?.rssMb ?? 0,
+    rssPeakAtS: peak?.t ?? 0,
+    rssEndMb: samples[samples.length - 1]?.rssMb ?? 0,
+    growthMbPerMin: slope(growing.map((s) => [s.t, s.rssMb])),
+    droppedAtS: dropped?.t ?? null,
+    framesBeforePause,
+    acked: run.ackedTotal,
+    sent: run.sentTotal,
+    samples,
+  };
+  console.log(
+    `RSS ${result.rssBeforePauseMb} MB before the pause, peak ${result.rssPeakMb} MB at ${result.rssPeakAtS} s, ${result.rssEndMb} MB at the end; ` +
+      (result.droppedAtS === null ? 'the slow client was never dropped' : `the server dropped it at ${result.droppedAtS} s`),
+  );
+  return result;
+}
+
+/** The run with the median p99 (a run that measured nothing counts as the worst). */
+function medianRun(runs: TierResult[]): TierResult {
+  if (runs.length === 1) return runs[0];
+  const p99 = (r: TierResult) => r.latencyMs.p99 ?? Infinity;
+  const sorted = [...runs].sort((a, b) => p99(a) - p99(b) || b.ackedPerS - a.ackedPerS);
+  const median = { ...sorted[Math.floor((sorted.length - 1) / 2)] };
+  median.repeats = {
+    p99: runs.map((r) => r.latencyMs.p99),
+    ackedPerS: runs.map((r) => r.ackedPerS),
+    serverCpuPct: runs.map((r) => r.serverCpuPct),
+    holds: runs.map((r) => r.holds),
+  };
+  return median;
+}
+
+/** Least-squares slope per minute, or null with fewer than 3 points. */
+function slope(points: [number, number][]): number | null {
+  if (points.length < 3) return null;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  return den === 0 ? null : round1((num / den) * 60);
+}
+
+interface ServerResults {
+  env?: Record<string, string>;
+  registrationMs?: number;
+  tiers: TierResult[];
+  /** Every run with --repeat, in the order they ran. */
+  allRuns?: TierResult[];
+  idle?: IdleResult;
+  slowClient?: SlowResult;
+  exitCode?: number | null;
+  logFile: string;
+}
+
+async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBase: string): Promise<ServerResults> {
+  const world = { min: -100_000, max: 100_000 };
+  const maxPlayers = Math.max(0, options.idle, options.slowS ? options.slowPlayers : 0, ...options.tiers.map((t) => t.players));
+  const observers = Math.max(options.observers, options.slowS ? 1 : 0);
+  const logFile = `${outBase}.${name}.log`;
+  const results: ServerResults = { tiers: [], logFile };
+  let pg: Client | null = null;
+  let env: Record<string, string>;
+  let script: string;
+  let port: number;
+  if (name === 'waypoint') {
+    pg = new Client({ connectionString: options.databaseUrl });
+    await pg.connect();
+    await pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`);
+    port = options.portWaypoint;
+    script = join(__dirname, '..', '..', 'src', 'main.js');
+    env = {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_SCHEMA: options.schema,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-bench-')),
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      JWT_EXPIRES_IN_SECONDS: '86400',
+      LOG_LEVEL: 'warn',
+      // Registration of thousands of players, not the password hash, is not what is measured.
+      PASSWORD_HASH_MEMORY_KIB: '1024',
+      PASSWORD_HASH_TIME_COST: '1',
+      // Nor the per-player limiter: the tiers stay far below it anyway.
+      RATE_LIMIT_PER_SECOND: '100000',
+      RATE_LIMIT_BURST: '100000',
+      ...options.serverEnv,
+    };
+    results.env = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'JWT_SECRET'));
+  } else {
+    port = options.portCeiling;
+    script = join(__dirname, 'ceiling-server.js');
+    env = { HOST: '127.0.0.1', PORT: String(port), BROADCAST_INTERVAL_MS: options.serverEnv.BROADCAST_INTERVAL_MS ?? '50' };
+    results.env = env;
+  }
+
+  console.log(`\n== ${name}: starting ${script} on port ${port}`);
+  const server = await ServerProcess.start({ name, script, port, env, nodeArgs: options.nodeArgs, logFile });
+  let generator: LoadGenerator | null = null;
+  try {
+    let accounts: ClientAccount[];
+    if (name === 'waypoint') {
+      const started = Date.now();
+      process.stdout.write(`registering ${maxPlayers + observers} players… `);
+      accounts = await registerPlayers(server.url, maxPlayers + observers);
+      results.registrationMs = Date.now() - started;
+      console.log(`${(results.registrationMs / 1000).toFixed(1)} s`);
+    } else {
+      accounts = syntheticAccounts(maxPlayers + observers);
+    }
+    generator = LoadGenerator.start({
+      url: server.url,
+      workers: options.workers,
+      playerIds: accounts.map((a) => a.id),
+      world: { ...world, spawn: Math.min(options.spawn ?? world.max, world.max) },
+    });
+    const ctx: ServerContext = {
+      name,
+      server,
+      generator,
+      players: accounts.slice(0, maxPlayers),
+      observers: accounts.slice(maxPlayers, maxPlayers + observers).slice(0, Math.max(1, options.observers)),
+      pg,
+      options,
+      outBase,
+      nextTierNo: 1,
+    };
+    if (options.observers === 0) ctx.observers = [];
+    const slowAccount = accounts[maxPlayers];
+    const runs: TierResult[] = [];
+    for (let round = 0; round < options.repeat; round++) {
+      for (const tier of options.tiers) runs.push(await runTier(ctx, tier));
+    }
+    results.tiers = options.tiers.map((tier) => medianRun(runs.filter((r) => r.label === tier.label)));
+    if (options.repeat > 1) results.allRuns = runs;
+    if (options.idle) results.idle = await measureIdle(ctx, options.idle);
+    if (options.slowS) {
+      results.slowClient = await slowClientProbe({ ...ctx, observers: [slowAccount] }, options.slowPlayers, 20, options.slowS, Math.min(10, options.slowS / 4));
+    }
+  } finally {
+    await generator?.close();
+    results.exitCode = await server.stop();
+    if (pg) {
+      if (!options.keepSchema) await pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`).catch(() => undefined);
+      await pg.end();
+    }
+  }
+  return results;
+}
+
+function machine() {
+  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return { nproc: cpus().length, cpuModel: model, memoryGb: round1(totalmem() / 1024 ** 3), node: process.version, kernel: release(), loadavgAtStart: loadavg().map(round1) };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const out = resolve(options.out);
+  mkdirSync(dirname(out), { recursive: true });
+  const outBase = out.replace(/\.json$/, '');
+  const started = new Date();
+  const output: Record<string, unknown> = {
+    startedAt: started.toISOString(),
+    command: `node ${process.argv.slice(1).join(' ')}`,
+    machine: machine(),
+    options,
+    servers: {} as Record<string, ServerResults>,
+  };
+  const servers = output.servers as Record<string, ServerResults>;
+  const save = () => writeFileSync(out, JSON.stringify(output, null, 2) + '\n');
+  for (const name of options.servers) {
+    servers[name] = await benchServer(name, options, outBase);
+    save();
+  }
+  const ceiling = new Map((servers.ceiling?.tiers ?? []).map((t) => [t.label, t]));
+  for (const tier of servers.waypoint?.tiers ?? []) {
+    const c = ceiling.get(tier.label);
+    if (!c) continue;
+    const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100);
+    tier.vsCeiling = { ackedPerS: ratio(tier.ackedPerS, c.ackedPerS), p99: ratio(tier.latencyMs.p99, c.latencyMs.p99), serverCpuPct: ratio(tier.serverCpuPct, c.serverCpuPct) };
+  }
+  output.finishedAt = new Date().toISOString();
+  save();
+
+  const all = Object.values(servers).flatMap((s) => s.tiers);
+  console.log('\n' + formatTable(all));
+  for (const [name, s] of Object.entries(servers)) {
+    const best = s.tiers.filter((t) => t.holds).sort((a, b) => b.targetPerS - a.targetPerS)[0];
+    console.log(`${name}: largest tier holding p99 <= 100 ms with everything acked${name === 'waypoint' ? ' and persisted' : ''}: ${best?.label ?? 'none'}`);
+    if (s.idle) console.log(`${name}: idle connection ≈ ${s.idle.kbPerConnection} KB RSS (${s.idle.heapKbPerConnection} KB heap) over ${s.idle.clients} clients`);
+    if (s.slowClient) {
+      const r = s.slowClient;
+      console.log(
+        `${name}: slow client: RSS ${r.rssBeforePauseMb} → peak ${r.rssPeakMb} MB (at ${r.rssPeakAtS} s, ${r.growthMbPerMin ?? '?'} MB/min while stalled), ` +
+          (r.droppedAtS === null ? 'never dropped' : `dropped by the server at ${r.droppedAtS} s`),
+      );
+    }
+    for (const t of s.tiers) if (t.profile) console.log(`\n${name} ${t.label} CPU profile (${t.profile.file}):\n${formatProfileSummary(t.profile.summary)}`);
+    for (const t of s.tiers) {
+      if (t.heapProfile) {
+        console.log(`\n${name} ${t.label} allocations, ≈ ${t.heapProfile.kbPerPosition} KB per position received (${t.heapProfile.file}):\n${formatHeapSummary(t.heapProfile.summary)}`);
+      }
+    }
+  }
+  console.log(`\nresults: ${out}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
