@@ -1,4 +1,5 @@
 import { InitialSchema1764115200000 } from './1764115200000-initial-schema';
+import { ReplayTimeIndex1764201600000 } from './1764201600000-replay-time-index';
 
 /** Every migration, oldest first. Listed explicitly so tests and the built app load the same classes. */
-export const MIGRATIONS = [InitialSchema1764115200000];
+export const MIGRATIONS = [InitialSchema1764115200000, ReplayTimeIndex1764201600000];
