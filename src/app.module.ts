@@ -7,6 +7,8 @@ import { SETTINGS, Settings } from './config/settings';
 import { EventStoreModule } from './event-store';
 import { HealthController } from './health/health.controller';
 import { MovementModule } from './movement/movement.module';
+import { ReplayModule } from './replay/replay.module';
+import { RolesModule } from './roles/roles.module';
 import { WorldModule } from './world/world.module';
 
 @Module({})
@@ -16,7 +18,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule],
+      imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
       controllers: [HealthController],
       providers: [{ provide: SETTINGS, useValue: settings }, { provide: DataSource, useValue: dataSource }, CqrsErrorLog],
       exports: [SETTINGS, DataSource],

@@ -1,0 +1,40 @@
+import { applyDecorators, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotAcceptableResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ReaderGuard } from './access/reader.guard';
+import { ErrorDto, MovementPageDto } from './dto/replay.dto';
+
+/** Bearer-protected reading route with the 401/403 it can answer. */
+export const ReadingRoute = () =>
+  applyDecorators(
+    UseGuards(ReaderGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ type: ErrorDto, description: 'no, invalid or expired access token' }),
+    ApiForbiddenResponse({ type: ErrorDto, description: 'a player reading anything but their own position and history' }),
+  );
+
+/** The answers shared by the movement endpoints: a page, or an export by Accept header. */
+export const MovementsRoute = () =>
+  applyDecorators(
+    ApiProduces('application/json', 'application/x-ndjson', 'text/csv'),
+    ApiOkResponse({
+      type: MovementPageDto,
+      description:
+        'application/json: one page, `{items, nextCursor}`. With `Accept: application/x-ndjson` (one Movement per line) or ' +
+        '`text/csv` (header id,playerId,x,y,z,heading,seq,at,position) the whole range after `after` is streamed instead; `limit` is ignored.',
+    }),
+    ApiBadRequestResponse({ type: ErrorDto, description: 'a malformed date, from after to, limit out of range, malformed or unknown cursor, an unknown parameter' }),
+    ApiNotAcceptableResponse({ type: ErrorDto, description: 'Accept allows none of the formats' }),
+    ApiTooManyRequestsResponse({ type: ErrorDto, description: 'too many exports streaming from this server' }),
+  );
+
+export const UnknownPlayerResponse = () => ApiNotFoundResponse({ type: ErrorDto, description: 'no such player' });

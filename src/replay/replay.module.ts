@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EventQueries } from '../event-store';
+import { WorldModule } from '../world/world.module';
+import { ReplayQueryHandlers } from '.';
+import { ReaderGuard } from './access/reader.guard';
+import { ExportMonitor } from './export-movements/export-monitor';
+import { MovementsController } from './movements.controller';
+import { PlayersController } from './players.controller';
+import { MovementRanges } from './read-movements/movement-ranges';
+import { WorldController } from './world.controller';
+
+/** Issue 3: analysts replay movement history over REST (docs/replay-api.md). */
+@Module({
+  imports: [CqrsModule, WorldModule],
+  controllers: [PlayersController, MovementsController, WorldController],
+  providers: [...ReplayQueryHandlers, EventQueries, MovementRanges, ReaderGuard, ExportMonitor],
+  exports: [ExportMonitor],
+})
+export class ReplayModule {}

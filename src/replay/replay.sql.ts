@@ -1,0 +1,23 @@
+// SQL of the replay module over accounts and the last-position projection.
+// Movement history itself is read through EventQueries (src/event-store).
+
+/** The account a token speaks for, read per request so role changes apply at once. */
+export const READER_ACCOUNT = `
+  SELECT id::text, username, role FROM players WHERE id = $1::uuid`;
+
+export const PLAYERS_BY_IDS = `
+  SELECT id::text, username FROM players WHERE id = ANY($1::uuid[])`;
+
+/** Every player with the last position the projection holds (null before the first move). */
+export const PLAYERS_WITH_LAST_POSITION = `
+  SELECT p.id::text, p.username, lp.x, lp.y, lp.z, lp.heading, lp.recorded_at AS "recordedAt"
+  FROM players p LEFT JOIN last_positions lp ON lp.player_id = p.id
+  ORDER BY p.username, p.id`;
+
+export const PLAYER_WITH_LAST_POSITION = `
+  SELECT p.id::text, p.username, lp.x, lp.y, lp.z, lp.heading, lp.recorded_at AS "recordedAt"
+  FROM players p LEFT JOIN last_positions lp ON lp.player_id = p.id
+  WHERE p.id = $1::uuid`;
+
+export const ALL_PLAYERS = `
+  SELECT id::text, username FROM players ORDER BY username, id`;
