@@ -6,6 +6,7 @@ import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 import { connectDatabase } from './database/database-connection';
 import { RebuildLastPositions } from './movement/last-position/rebuild-last-positions';
+import { grantRoleCommand, revokeRoleCommand } from './roles/role.commands';
 
 /**
  * Operator commands, run against the same database the server uses (DATABASE_URL or
@@ -36,6 +37,8 @@ const COMMANDS: Record<string, CliCommand> = {
       console.log(JSON.stringify(report));
     },
   },
+  'grant-role': grantRoleCommand,
+  'revoke-role': revokeRoleCommand,
 };
 
 export function registerCliCommand(name: string, command: CliCommand): void {
