@@ -1,0 +1,89 @@
+import { request as httpRequest, IncomingMessage } from 'node:http';
+import { runRoleCommand } from '../src/roles/role.commands';
+import { LoggedIn, registerAndLogin } from './support/clients';
+import { TestServer } from './support/test-server';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/** GET with an optional Bearer token and Accept header; JSON bodies are parsed. */
+export async function get(url: string, token?: string | null, accept = 'application/json'): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { accept };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  const json = (res.headers.get('content-type') ?? '').includes('application/json');
+  return { status: res.status, headers: res.headers, text, body: json && text ? JSON.parse(text) : null };
+}
+
+/** A registered player made analyst through the CLI's code path. */
+export async function analyst(server: TestServer): Promise<LoggedIn> {
+  const who = await registerAndLogin(server.url);
+  await runRoleCommand(server.running.app, 'grant', [who.player.username, 'analyst']);
+  return who;
+}
+
+/** Every page of a movements URL (query string included), following nextCursor (which replaces any `after`). */
+export async function allPages(url: string, token: string): Promise<{ items: any[]; pages: number }> {
+  const items: any[] = [];
+  let pages = 0;
+  let cursor: number | null = null;
+  for (;;) {
+    const page = new URL(url);
+    if (cursor !== null) page.searchParams.set('after', String(cursor));
+    const res = await get(page.toString(), token);
+    if (res.status !== 200) throw new Error(`page ${pages + 1}: ${res.status} ${res.text}`);
+    items.push(...res.body.items);
+    pages += 1;
+    cursor = res.body.nextCursor;
+    if (cursor === null) return { items, pages };
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+/** A raw GET whose body the test reads (or stops reading) itself, to exercise backpressure and aborts. */
+export function openStream(url: string, token: string, accept: string): Promise<{ response: IncomingMessage; abort(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { authorization: `Bearer ${token}`, accept } }, (response) =>
+      resolve({ response, abort: () => req.destroy() }),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Minimal CSV reader for the exports (fields quoted only when they must be). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n') row.push(field.replace(/\r$/, '')), rows.push(row), (row = []), (field = '');
+    else field += c;
+  }
+  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  return rows;
+}
