@@ -57,6 +57,15 @@ describe('event store', () => {
     await expect(
       store.appendBatch([{ streamId: stream, streamVersion: 1, type: 'T', data: {}, metadata: meta() }]),
     ).rejects.toBeInstanceOf(ConcurrencyError);
+    // A clash anywhere in a batch appends nothing of it.
+    const other = `test-${randomUUID()}`;
+    await expect(
+      store.appendBatch([
+        { streamId: other, streamVersion: 1, type: 'T', data: {}, metadata: meta() },
+        { streamId: stream, streamVersion: 1, type: 'T', data: {}, metadata: meta() },
+      ]),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.streamVersions([other])).toEqual(new Map([[other, 0]]));
     const { lastVersion } = await store.appendToStream(stream, [{ streamId: stream, type: 'T', data: {}, metadata: meta() }], 'any');
     expect(lastVersion).toBe(2);
   });
@@ -142,15 +151,15 @@ describe('last-position projection', () => {
     const live = await snapshot();
     const rebuild = server.running.app.get(RebuildLastPositions);
     // Interrupt a rebuild: the first page commits with its checkpoint, the second fails.
-    const projection = (rebuild as unknown as { projection: { apply: (...a: unknown[]) => Promise<void> } }).projection;
-    const apply = projection.apply.bind(projection);
+    const store = server.running.app.get(EventStore);
+    const projectPage = store.projectPageAfter.bind(store);
     let pages = 0;
-    projection.apply = async (...args: unknown[]) => {
+    store.projectPageAfter = async (...args) => {
       if (++pages === 2) throw new Error('simulated crash');
-      return apply(...args);
+      return projectPage(...args);
     };
     await expect(rebuild.run(20)).rejects.toThrow('simulated crash');
-    projection.apply = apply;
+    store.projectPageAfter = projectPage;
     const [cp] = await server.dataSource.query(`SELECT rebuilding, global_position::text AS gp FROM projection_checkpoints`);
     expect(cp.rebuilding).toBe(true);
     expect(BigInt(cp.gp)).toBeGreaterThan(0n);

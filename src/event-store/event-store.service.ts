@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
 import {
-  APPEND_BATCH,
+  appendBatchSql,
   APPEND_TO_STREAM,
   LAST_EVENT_OF_STREAM,
   LAST_GLOBAL_POSITION,
+  projectPageSql,
   READ_ALL_AFTER,
   READ_STREAM,
   STREAM_VERSIONS,
@@ -16,20 +17,19 @@ import { Checkpoint, ExpectedVersion, NewEvent, RecordedEvent, VersionedNewEvent
 /** Something that runs SQL: the data source, or a transaction's entity manager. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
-/** What an inline projection gets: the events just appended, inside the appending transaction. */
-export interface AppendedEvent<Data = unknown> extends VersionedNewEvent<Data> {
-  globalPosition: string;
-  recordedAt: Date;
-}
-
 /**
- * Updated in the same transaction as the append (Emmett/Marten "inline"), so the read
- * model is never behind the events and survives any crash that the events survive.
+ * A read model updated in the same statement as the append (Emmett/Marten "inline"), so
+ * it is never behind the events and survives any crash that the events survive. `sql` is
+ * one data-modifying statement over the relation `appended` (stream_id, stream_version,
+ * type, data, recorded_at, global_position): the rows just appended, or one page of
+ * history during a rebuild, so live and replayed events go through the same SQL.
+ * It must be idempotent (replays see events again).
  */
 export interface InlineProjection {
   readonly name: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each projection narrows the data it reads
-  apply(events: AppendedEvent<any>[], tx: Queryable): Promise<void>;
+  /** The event types it reads; a rebuild replays only these. */
+  readonly eventTypes: string[];
+  readonly sql: string;
 }
 
 /**
@@ -38,6 +38,8 @@ export interface InlineProjection {
  */
 @Injectable()
 export class EventStore {
+  private readonly appendStatements = new Map<string, string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -45,25 +47,12 @@ export class EventStore {
    * each stream's single writer and assigns consecutive versions; a clash with a
    * version already stored (another writer) raises ConcurrencyError and appends nothing.
    */
-  async appendBatch(events: VersionedNewEvent[], projections: InlineProjection[] = []): Promise<AppendedEvent[]> {
-    if (events.length === 0) return [];
+  async appendBatch(events: VersionedNewEvent[], projections: InlineProjection[] = []): Promise<{ recordedAt: Date }> {
     const recordedAt = new Date();
-    const columns = toColumns(events);
+    if (events.length === 0) return { recordedAt };
     try {
-      return await this.dataSource.transaction(async (tx) => {
-        const rows: { globalPosition: string; streamId: string; streamVersion: number }[] = await tx.query(APPEND_BATCH, [
-          ...columns,
-          recordedAt,
-        ]);
-        const positions = new Map(rows.map((r) => [`${r.streamVersion}:${r.streamId}`, r.globalPosition]));
-        const appended = events.map((e) => ({
-          ...e,
-          recordedAt,
-          globalPosition: positions.get(`${e.streamVersion}:${e.streamId}`)!,
-        }));
-        for (const projection of projections) await projection.apply(appended, tx);
-        return appended;
-      });
+      await this.dataSource.query(this.appendSql(projections), [...toColumns(events), recordedAt]);
+      return { recordedAt };
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
@@ -137,6 +126,38 @@ export class EventStore {
   async hasUnreadUpTo(checkpoint: Checkpoint, upTo: string, types: string[] | null = null): Promise<boolean> {
     const [{ unread }] = await this.dataSource.query(UNREAD_UP_TO, [checkpoint.transactionId, checkpoint.globalPosition, upTo, types]);
     return unread;
+  }
+
+  /**
+   * Runs the next page after `checkpoint` through `projection` inside `tx`, the same SQL
+   * as a live append; returns the page's size and last position (null when nothing is readable yet).
+   */
+  async projectPageAfter(
+    checkpoint: Checkpoint,
+    limit: number,
+    projection: InlineProjection,
+    tx: Queryable,
+  ): Promise<{ events: number; last: Checkpoint } | null> {
+    const rows: { events: number; transactionId: string; globalPosition: string }[] = await tx.query(projectPageSql([projection.sql]), [
+      checkpoint.transactionId,
+      checkpoint.globalPosition,
+      limit,
+      projection.eventTypes,
+    ]);
+    if (rows.length === 0) return null;
+    const [{ events, transactionId, globalPosition }] = rows;
+    return { events, last: { transactionId, globalPosition } };
+  }
+
+  /** The append statement for a set of projections, built once per set. */
+  private appendSql(projections: InlineProjection[]): string {
+    const key = projections.map((p) => p.name).join(',');
+    let sql = this.appendStatements.get(key);
+    if (!sql) {
+      sql = appendBatchSql(projections.map((p) => p.sql));
+      this.appendStatements.set(key, sql);
+    }
+    return sql;
   }
 
   /** The next page of all events after `checkpoint`, only from transactions that can no longer change. */

@@ -4,13 +4,46 @@ const RECORDED_COLUMNS = `global_position::text AS "globalPosition", stream_id A
   stream_version::int AS "streamVersion", type, schema_version AS "schemaVersion", data, metadata,
   recorded_at AS "recordedAt", transaction_id::text AS "transactionId"`;
 
-/** Single-writer append of many streams in one round trip; versions are assigned by the caller. */
-export const APPEND_BATCH = `
-  INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
-  SELECT s, v, t, sv, d, m, $7::timestamptz
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::smallint[], $5::jsonb[], $6::jsonb[]) AS e(s, v, t, sv, d, m)
-  RETURNING global_position::text AS "globalPosition", stream_id AS "streamId", stream_version::int AS "streamVersion",
-            transaction_id::text AS "transactionId"`;
+/**
+ * Single-writer append of many streams in one statement, one round trip and one commit;
+ * versions are assigned by the caller. The appended rows are visible to the inline
+ * projections as the relation `appended` (see InlineProjection), so their writes commit
+ * with the events or not at all.
+ */
+export function appendBatchSql(projectionSql: string[]): string {
+  const projections = projectionSql.map((sql, i) => `, projection_${i} AS (${sql})`).join('');
+  return `
+  WITH appended AS (
+    INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+    SELECT s, v, t, sv, d, m, $7::timestamptz
+    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::smallint[], $5::jsonb[], $6::jsonb[]) AS e(s, v, t, sv, d, m)
+    RETURNING ${APPENDED_COLUMNS}
+  )${projections}
+  SELECT count(*)::int AS appended FROM appended`;
+}
+
+/** The columns inline projections read from `appended`, appended live or replayed. */
+const APPENDED_COLUMNS = `stream_id, stream_version, type, data, recorded_at, global_position`;
+
+/**
+ * One page of "everything after my checkpoint" run through projections, for rebuilds:
+ * the page is the relation `appended`, exactly as in a live append. Returns the page's
+ * size and its last (transaction id, position), the next checkpoint.
+ */
+export function projectPageSql(projectionSql: string[]): string {
+  const projections = projectionSql.map((sql, i) => `, projection_${i} AS (${sql})`).join('');
+  return `
+  WITH page AS (
+    SELECT ${APPENDED_COLUMNS}, transaction_id FROM events
+    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      AND type = ANY($4::text[])
+    ORDER BY transaction_id, global_position
+    LIMIT $3
+  ), appended AS (SELECT ${APPENDED_COLUMNS} FROM page)${projections}
+  SELECT count(*) OVER ()::int AS events, transaction_id::text AS "transactionId", global_position::text AS "globalPosition"
+  FROM page ORDER BY transaction_id DESC, global_position DESC LIMIT 1`;
+}
 
 /**
  * Append to one stream after its current last version. With an expected version the

@@ -1,15 +1,6 @@
 import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  Ack,
-  ConnectedSocket,
-  MessageBody,
-  OnGatewayConnection,
-  OnGatewayDisconnect,
-  OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
 import { SETTINGS, Settings } from '../config/settings';
@@ -62,6 +53,13 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   async handleConnection(socket: PlayerSocket): Promise<void> {
     const { player } = socket.data;
+    // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
+    // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
+    // (docs/benchmarks.md). Bound before any await so no early position is missed.
+    socket.on('position', (payload: unknown, ack?: unknown) => {
+      if (typeof payload === 'function' && ack === undefined) void this.onPosition(socket, undefined, payload as Ack);
+      else void this.onPosition(socket, payload, typeof ack === 'function' ? (ack as Ack) : undefined);
+    });
     try {
       const takeover = await this.sessions.claim(socket, player);
       const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
@@ -93,17 +91,16 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     await Promise.all(this.recordingDisconnects);
   }
 
-  @SubscribeMessage('position')
-  async onPosition(@ConnectedSocket() socket: PlayerSocket, @MessageBody() payload: unknown, @Ack() ack?: Ack): Promise<void> {
+  private async onPosition(socket: PlayerSocket, payload: unknown, ack: Ack | undefined): Promise<void> {
     try {
       const { seq } = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now()));
-      if (typeof ack === 'function') ack({ ok: true, seq });
+      if (ack) ack({ ok: true, seq });
     } catch (error) {
       const rejection =
         error instanceof MovementRejected ? error : new MovementRejected('unavailable', 'the movement was not recorded; send it again', null);
       if (!(error instanceof MovementRejected)) this.logger.error({ message: 'position failed', error: String(error) });
       const wire = { code: rejection.code, message: rejection.message };
-      if (typeof ack === 'function') ack({ ok: false, error: wire });
+      if (ack) ack({ ok: false, error: wire });
       else socket.emit('error', { ...wire, seq: rejection.seq });
     }
   }

@@ -1,13 +1,16 @@
 /**
- * Latest position per player from a batch of PlayerMoved events, one statement.
- * The version guard makes it idempotent: replaying old events never moves a player back.
+ * Latest position per player from the rows in `appended` (an inline projection: see
+ * InlineProjection). The version guard makes it idempotent: replaying old events never
+ * moves a player back. Stream ids are `movement-<uuid>`, so the player id starts at 10.
  */
 export const UPSERT_LAST_POSITIONS = `
   INSERT INTO last_positions AS lp (player_id, x, y, z, heading, seq, stream_version, global_position, recorded_at)
-  SELECT DISTINCT ON (p) p, x, y, z, h, s, v, g, r
-  FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::bigint[], $7::bigint[], $8::bigint[], $9::timestamptz[])
-       AS e(p, x, y, z, h, s, v, g, r)
-  ORDER BY p, v DESC
+  SELECT DISTINCT ON (stream_id)
+         substr(stream_id, 10)::uuid, (data->>'x')::float8, (data->>'y')::float8, (data->>'z')::float8,
+         (data->>'heading')::float8, (data->>'seq')::bigint, stream_version, global_position, recorded_at
+  FROM appended
+  WHERE type = 'PlayerMoved' AND stream_id LIKE 'movement-%'
+  ORDER BY stream_id, stream_version DESC
   ON CONFLICT (player_id) DO UPDATE SET
     x = excluded.x, y = excluded.y, z = excluded.z, heading = excluded.heading, seq = excluded.seq,
     stream_version = excluded.stream_version, global_position = excluded.global_position,

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Checkpoint, EventStore, START_OF_ALL } from '../../event-store';
-import { PLAYER_MOVED } from '../position';
 import { LastPositionProjection } from './last-position.projection';
 import { SELECT_CHECKPOINT, START_REBUILD, STORE_CHECKPOINT, TRUNCATE_LAST_POSITIONS } from './last-position.sql';
 
@@ -67,15 +66,12 @@ export class RebuildLastPositions {
     let lastWaitLog = 0;
     for (;;) {
       const page = await this.dataSource.transaction(async (tx) => {
-        const rows = await this.store.readAllAfter(checkpoint, pageSize, [PLAYER_MOVED], tx);
-        if (rows.length === 0) return rows;
-        await this.projection.apply(rows as never, tx);
-        const last = rows[rows.length - 1];
-        await tx.query(STORE_CHECKPOINT, [name, last.transactionId, last.globalPosition, true]);
-        return rows;
+        const projected = await this.store.projectPageAfter(checkpoint, pageSize, this.projection, tx);
+        if (projected) await tx.query(STORE_CHECKPOINT, [name, projected.last.transactionId, projected.last.globalPosition, true]);
+        return projected;
       });
-      if (page.length === 0) {
-        if (!(await this.store.hasUnreadUpTo(checkpoint, target, [PLAYER_MOVED]))) break;
+      if (!page) {
+        if (!(await this.store.hasUnreadUpTo(checkpoint, target, this.projection.eventTypes))) break;
         // Events exist past the checkpoint but an older transaction is still running:
         // reading past it could skip its events for good (the sequence-gap bug), so wait.
         if (Date.now() - lastWaitLog > 5000) {
@@ -85,9 +81,8 @@ export class RebuildLastPositions {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      const last = page[page.length - 1];
-      checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      events += page.length;
+      checkpoint = page.last;
+      events += page.events;
       pages += 1;
       if (pages % 10 === 0) {
         const seconds = (Date.now() - started) / 1000;

@@ -1,22 +1,26 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SETTINGS, Settings } from '../../config/settings';
-import { AppendedEvent, ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
+import { EventBus } from '@nestjs/cqrs';
+import { ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
 import { movementStreamId } from '../../players/player-streams';
 import { LastPositionProjection } from '../last-position/last-position.projection';
+import { PlayerMoved, PlayersMoved } from '../player-moved.event';
 import { MovementData, PLAYER_MOVED } from '../position';
 
 interface Pending {
+  playerId: string;
   streamId: string;
   data: MovementData;
   metadata: EventMetadata;
-  resolve(event: AppendedEvent<MovementData>): void;
+  resolve(): void;
   reject(error: Error): void;
 }
 
 /**
  * Group commit for movements. Positions arriving within a short window are appended in
  * one round trip and one commit; each caller's promise settles only after that commit,
- * so an acknowledged movement is durable. One batch is in flight at a time: what arrives
+ * so an acknowledged movement is durable; then the batch's PlayerMoved events are
+ * published on the EventBus, in order. One batch is in flight at a time: what arrives
  * meanwhile forms the next batch, so batches grow with load instead of commits piling up.
  *
  * This node is the single writer of the movement streams of the players connected to it,
@@ -37,6 +41,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   constructor(
     private readonly store: EventStore,
     private readonly projection: LastPositionProjection,
+    private readonly eventBus: EventBus,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
@@ -53,9 +58,10 @@ export class MovementBatcher implements OnApplicationShutdown {
     if (!this.flushing && this.queue.length === 0) this.forgetReleased();
   }
 
-  record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<AppendedEvent<MovementData>> {
+  /** Resolves once the movement is committed (never before). */
+  record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ streamId: movementStreamId(playerId), data, metadata, resolve, reject });
+      this.queue.push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
       if (this.queue.length >= this.settings.appendBatch.maxEvents) this.flushSoon(0);
       else this.flushSoon(this.settings.appendBatch.windowMs);
     });
@@ -83,11 +89,9 @@ export class MovementBatcher implements OnApplicationShutdown {
     for (let attempt = 1; ; attempt++) {
       await this.loadUnknownVersions(batch);
       const events = this.assignVersions(batch);
+      let recordedAt: Date;
       try {
-        const appended = await this.store.appendBatch(events, [this.projection]);
-        for (const e of appended) this.versions.set(e.streamId, e.streamVersion);
-        for (let i = 0; i < batch.length; i++) batch[i].resolve(appended[i] as AppendedEvent<MovementData>);
-        return;
+        ({ recordedAt } = await this.store.appendBatch(events, [this.projection]));
       } catch (error) {
         if (error instanceof ConcurrencyError && attempt === 1) {
           // Another node wrote to one of these streams (a takeover across nodes): re-read and retry once.
@@ -100,6 +104,17 @@ export class MovementBatcher implements OnApplicationShutdown {
         for (const p of batch) p.reject(failure);
         return;
       }
+      const at = recordedAt.getTime();
+      const moves = new Array<PlayerMoved>(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const e = events[i];
+        this.versions.set(e.streamId, e.streamVersion);
+        moves[i] = new PlayerMoved(batch[i].playerId, e.data, at, e.streamVersion);
+        batch[i].resolve();
+      }
+      // Only now, after the commit, may anyone hear of these movements.
+      this.eventBus.publish(new PlayersMoved(moves));
+      return;
     }
   }
 

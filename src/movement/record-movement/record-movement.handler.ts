@@ -1,7 +1,6 @@
-import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
-import { PlayerMoved } from '../player-moved.event';
 import { MotionStates } from './motion-states';
 import { MovementBatcher } from './movement-batcher';
 import { MovementRejected } from './movement-error-code';
@@ -13,7 +12,6 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
   constructor(
     private readonly motions: MotionStates,
     private readonly batcher: MovementBatcher,
-    private readonly eventBus: EventBus,
   ) {}
 
   async execute(command: RecordMovement): Promise<RecordMovementResult> {
@@ -23,16 +21,12 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     if (!decision.accepted) throw new MovementRejected(decision.code, decision.message, decision.seq);
 
     const { movement } = decision;
-    let recorded;
     try {
-      recorded = await this.batcher.record(player.id, movement, eventMetadata(command.sessionId, randomUUID()));
+      // Resolves after the commit; the batcher then publishes PlayersMoved for the batch.
+      await this.batcher.record(player.id, movement, eventMetadata(command.sessionId, randomUUID()));
     } catch {
       throw new MovementRejected('unavailable', 'the movement was not recorded (database unavailable); send it again', movement.seq);
     }
-    // Only now, after the commit, may anyone hear of the movement.
-    this.eventBus.publish(
-      new PlayerMoved(player.id, movement, recorded.recordedAt.getTime(), recorded.streamVersion, recorded.globalPosition),
-    );
     return { seq: movement.seq };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
 import { SETTINGS, Settings } from '../../config/settings';
-import { PlayerMoved } from '../../movement/player-moved.event';
+import { PlayerMoved, PlayersMoved } from '../../movement/player-moved.event';
 import { WirePosition } from '../../movement/position';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined, PlayerLeft } from '../player-presence.events';
@@ -27,8 +27,8 @@ export interface MovedEntry {
  * Slow clients are left out of broadcasts and get a coalesced backlog instead.
  */
 @Injectable()
-@EventsHandler(PlayerMoved, PlayerJoined, PlayerLeft)
-export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoined | PlayerLeft>, OnModuleDestroy {
+@EventsHandler(PlayersMoved, PlayerJoined, PlayerLeft)
+export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoined | PlayerLeft>, OnModuleDestroy {
   private pending = new Map<string, MovedEntry>();
   private readonly ticker: NodeJS.Timeout | null;
   private readonly cellSize: number | null;
@@ -45,12 +45,19 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
     this.cellSize = settings.areaOfInterestCellSize;
     this.clustered = settings.redisUrl !== null;
     this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
-    this.ticker = settings.broadcastIntervalMs > 0 ? setInterval(() => this.tick(), settings.broadcastIntervalMs) : null;
+    this.ticker = settings.broadcastIntervalMs > 0 ? setInterval(() => this.flush(), settings.broadcastIntervalMs) : null;
     this.ticker?.unref();
   }
 
-  handle(event: PlayerMoved | PlayerJoined | PlayerLeft): void {
-    if (event instanceof PlayerMoved) return this.moved(event);
+  handle(event: PlayersMoved | PlayerJoined | PlayerLeft): void {
+    if (event instanceof PlayersMoved) {
+      for (const move of event.moves) {
+        this.moved(move);
+        // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (PROTOCOL.md).
+        if (this.ticker === null) this.flush();
+      }
+      return;
+    }
     const server = this.io.server;
     if (event instanceof PlayerJoined) {
       server?.except(event.sessionId).emit('player:joined', { id: event.id, username: event.username, position: event.position });
@@ -83,12 +90,11 @@ export class WorldBroadcaster implements IEventHandler<PlayerMoved | PlayerJoine
       if (socket) socket.data.position = player.position;
     }
     if (this.cellSize !== null) this.moveSession(player.sessionId, x, y);
-    const entry: MovedEntry = { id: playerId, x, y, z, heading, seq, t: recordedAt };
-    if (this.ticker === null) this.broadcast([entry]);
-    else this.pending.set(playerId, entry);
+    this.pending.set(playerId, { id: playerId, x, y, z, heading, seq, t: recordedAt });
   }
 
-  private tick(): void {
+  /** Sends what is pending: at each tick, or at once per movement when the interval is 0. */
+  private flush(): void {
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
