@@ -48,6 +48,7 @@ export interface GeneratorOptions {
   workers: number;
   playerIds: string[];
   world: WorkerInit['world'];
+  client: WorkerInit['client'];
   /** Sends remembered per player for latency lookups (at 20 Hz, 1024 = 51 s). */
   ring?: number;
 }
@@ -97,6 +98,7 @@ export class LoadGenerator {
         ring,
         playerIds: options.playerIds,
         world: options.world,
+        client: options.client,
       };
       return new WorkerHandle(new Worker(join(__dirname, 'load-worker.js'), { workerData: init }));
     };

@@ -22,6 +22,8 @@ export interface WorkerInit {
   /** Player ids by pool index, for observers to find a `players:moved` entry's send time. */
   playerIds: string[];
   world: { min: number; max: number; spawn: number };
+  /** Players and idle clients: a bare-WebSocket client (`lean`) or socket.io-client with a counting parser. */
+  client: 'lean' | 'socket.io';
 }
 
 export interface RunPlan {

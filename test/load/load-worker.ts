@@ -1,14 +1,16 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { io, Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { BroadcastCounter, cheapParser } from './cheap-parser';
 import { Histogram } from './histogram';
+import { LeanClient } from './lean-client';
 import { ClientAccount, ClientRole, ConnectReport, RunPlan, RunReport, WorkerCommand, WorkerInit } from './load-protocol';
 
 /**
  * One thread of the load generator: a share of the simulated clients. Players send
- * `position` on an open-loop schedule with an ack callback and skip decoding broadcasts;
- * observers decode every `players:moved` and look up when each entry's seq was sent.
+ * `position` on an open-loop schedule with an ack callback and skip decoding broadcasts
+ * (lean clients, or socket.io-client with a counting parser); observers run the stock
+ * socket.io-client, decode every `players:moved` and look up when each entry's seq was sent.
  */
 
 const init = workerData as WorkerInit;
@@ -25,10 +27,17 @@ interface MovedEntry {
   t: number;
 }
 
+/** What a simulated client needs of its connection, whichever client library is under it. */
+interface Wire {
+  readonly connected: boolean;
+  emitWithCallback(event: string, payload: unknown, callback: (response: any) => void): void;
+  disconnect(): void;
+}
+
 interface SimClient {
   account: ClientAccount;
   role: ClientRole;
-  socket: Socket;
+  wire: Wire;
   closing: boolean;
   x: number;
   y: number;
@@ -96,7 +105,36 @@ function countDisconnect(reason: string): void {
   }
 }
 
+function newClient(account: ClientAccount, role: ClientRole, wire: Wire): SimClient {
+  const span = init.world.spawn;
+  return {
+    account,
+    role,
+    wire,
+    closing: false,
+    x: (Math.random() * 2 - 1) * span,
+    y: (Math.random() * 2 - 1) * span,
+    heading: Math.random() * 2 * Math.PI,
+    k: 0,
+  };
+}
+
+function countErrorEvent(): void {
+  if (current) current.report.errorEvents++;
+}
+
+async function connectLean(account: ClientAccount, role: ClientRole): Promise<SimClient> {
+  const lean = await LeanClient.connect(init.url, account.token, counter);
+  const client = newClient(account, role, lean);
+  lean.onDisconnect = (reason) => {
+    if (!client.closing) countDisconnect(reason);
+  };
+  lean.onError = countErrorEvent;
+  return client;
+}
+
 function connectOne(account: ClientAccount, role: ClientRole): Promise<SimClient> {
+  if (role !== 'observer' && init.client === 'lean') return connectLean(account, role);
   const socket = io(init.url, {
     auth: { token: account.token },
     transports: ['websocket'],
@@ -105,23 +143,17 @@ function connectOne(account: ClientAccount, role: ClientRole): Promise<SimClient
     timeout: 30_000,
     ...(role === 'observer' ? {} : { parser }),
   });
-  const span = init.world.spawn;
-  const client: SimClient = {
-    account,
-    role,
-    socket,
-    closing: false,
-    x: (Math.random() * 2 - 1) * span,
-    y: (Math.random() * 2 - 1) * span,
-    heading: Math.random() * 2 * Math.PI,
-    k: 0,
-  };
+  const client = newClient(account, role, {
+    get connected() {
+      return socket.connected;
+    },
+    emitWithCallback: (event, payload, callback) => socket.emit(event, payload, callback),
+    disconnect: () => socket.disconnect(),
+  });
   socket.on('disconnect', (reason) => {
     if (!client.closing) countDisconnect(reason);
   });
-  socket.on('error', () => {
-    if (current) current.report.errorEvents++;
-  });
+  socket.on('error', countErrorEvent);
   if (role === 'observer') socket.on('players:moved', (entries: MovedEntry[]) => observe(entries));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -207,7 +239,7 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
 
 function send(run: RunState, client: SimClient, due: number, now: number): void {
   const { report, plan } = run;
-  if (!client.socket.connected) {
+  if (!client.wire.connected) {
     // socket.io-client would buffer it and send on reconnect; there is no reconnect here.
     report.sendWhileDisconnected++;
     return;
@@ -225,7 +257,7 @@ function send(run: RunState, client: SimClient, due: number, now: number): void 
   }
   run.outstanding++;
   const heading = round(((client.heading % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI), 3);
-  client.socket.emit('position', { x: round(client.x, 2), y: round(client.y, 2), z: 0, heading, seq }, (response: any) => {
+  client.wire.emitWithCallback('position', { x: round(client.x, 2), y: round(client.y, 2), z: 0, heading, seq }, (response: any) => {
     run.outstanding--;
     const at = nowMs();
     if (response?.ok === true) {
@@ -336,7 +368,7 @@ async function disconnectAll(): Promise<number> {
   clients = [];
   for (const client of closing) {
     client.closing = true;
-    client.socket.disconnect();
+    client.wire.disconnect();
   }
   return closing.length;
 }

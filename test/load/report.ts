@@ -41,7 +41,7 @@ export function formatTable(tiers: TierResult[]): string {
     t.persisted ? `${t.persisted.events}/${t.persisted.sent}` : '–',
     String(t.errors.total),
     String(t.disconnects),
-    t.aborted ? 'aborted' : t.generator.saturated ? 'SATURATED' : `ok (${cell(t.generator.cpuPct)}%)`,
+    t.aborted ? 'aborted' : t.generator.saturated ? 'SATURATED' : t.generator.jitter.length ? `jitter (${cell(t.generator.cpuPct)}%)` : `ok (${cell(t.generator.cpuPct)}%)`,
     t.vsCeiling ? `${cell(t.vsCeiling.ackedPerS, 2)}×, ${cell(t.vsCeiling.p99, 1)}×` : '',
     ...(repeated ? [(t.repeats?.p99 ?? [t.latencyMs.p99]).map((v) => cell(v, 0)).join(' / ')] : []),
   ]);

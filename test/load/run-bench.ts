@@ -29,9 +29,13 @@ const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
   --out FILE          JSON results (default bench-results/load-<time>.json)
   --workers N         player threads of the generator (default 2; +1 thread for observers)
   --observers N       clients that decode every broadcast and measure latency (default 5)
+  --client KIND       players' client: lean (bare WebSocket speaking Engine.IO/Socket.IO, default)
+                      or socket.io (socket.io-client with a parser that skips broadcasts)
   --idle N            also measure server memory per idle connection with N clients
-  --slow S            also run the slow-client probe for S seconds (200 players x 20 Hz)
+  --slow S            also run the slow-client probe for S seconds (one client stops reading)
   --slow-players N    players moving during the slow-client probe (default 200)
+  --slow-hz N         their rate (default 20)
+  --slow-clients K    clients that stop reading (default 1)
   --profile TIER      CPU-profile each server during that tier's measured window
   --heap-profile TIER sample each server's allocations during that tier's measured window
   --server-env K=V    extra env for Waypoint (repeatable), e.g. AREA_OF_INTEREST_CELL_SIZE=1000
@@ -41,7 +45,7 @@ const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
   --keep-schema       do not drop the schema at the end
   --port-waypoint N   (default 5601)      --port-ceiling N   (default 5602)
   --spawn UNITS       players start uniformly inside +-UNITS (default: the whole world)
-  --max-rss-mb N      abort a tier when the server's RSS passes this (default 4096)
+  --max-rss-mb N      stop feeding a tier when the server's RSS passes this (default 2048)
   --settle S          pause after connecting and after disconnecting (default 3)
   --repeat N          run the list of tiers N times, interleaved; report each tier's median run`;
 
@@ -60,9 +64,12 @@ interface Options {
   out: string;
   workers: number;
   observers: number;
+  client: 'lean' | 'socket.io';
   idle: number;
   slowS: number;
   slowPlayers: number;
+  slowHz: number;
+  slowClients: number;
   profile: string | null;
   heapProfile: string | null;
   serverEnv: Record<string, string>;
@@ -89,9 +96,12 @@ function parseArgs(argv: string[]): Options {
     out: `bench-results/load-${stamp}.json`,
     workers: 2,
     observers: 5,
+    client: 'lean',
     idle: 0,
     slowS: 0,
     slowPlayers: 200,
+    slowHz: 20,
+    slowClients: 1,
     profile: null,
     heapProfile: null,
     serverEnv: {},
@@ -102,7 +112,7 @@ function parseArgs(argv: string[]): Options {
     portWaypoint: 5601,
     portCeiling: 5602,
     spawn: null,
-    maxRssMb: 4096,
+    maxRssMb: 2048,
     settleS: 3,
     repeat: 1,
   };
@@ -136,9 +146,17 @@ function parseArgs(argv: string[]): Options {
       case '--out': options.out = value(); break;
       case '--workers': options.workers = Math.max(1, num(flag, value())); break;
       case '--observers': options.observers = num(flag, value()); break;
+      case '--client': {
+        const kind = value();
+        if (kind !== 'lean' && kind !== 'socket.io') fail('--client takes lean or socket.io');
+        options.client = kind;
+        break;
+      }
       case '--idle': options.idle = num(flag, value()); break;
       case '--slow': options.slowS = num(flag, value()); break;
       case '--slow-players': options.slowPlayers = num(flag, value()); break;
+      case '--slow-hz': options.slowHz = num(flag, value()); break;
+      case '--slow-clients': options.slowClients = Math.max(1, Math.round(num(flag, value()))); break;
       case '--profile': options.profile = value(); break;
       case '--heap-profile': options.heapProfile = value(); break;
       case '--server-env': {
@@ -198,7 +216,8 @@ export interface TierResult {
   serverCpuPct: number;
   /** Time the server's threads waited for a CPU, % of one core: high = starved by neighbours on a shared machine. */
   serverRunQueueWaitPct: number;
-  serverRssMb: { start: number; mean: number; max: number };
+  /** start of the tier, mean and max in the window, and the peak until the server was idle again. */
+  serverRssMb: { start: number; mean: number; max: number; peakUntilIdle?: number };
   serverLoopDelayMs: LoopDelay | null;
   postgres: { backendsCpuPct: number; backends: number; allCpuPct: number } | null;
   /** All cores of the machine, in % of one core (2 cores = 200). */
@@ -222,6 +241,7 @@ export interface TierResult {
     observerLoopDelayP99Ms: number;
     saturated: boolean;
     why: string[];
+    jitter: string[];
   };
   broadcast: { framesPerSPerPlayer: number; mbPerS: number; observedFramesPerS: number; staleEntries: number };
   serverLogLines: number;
@@ -259,17 +279,27 @@ interface SlowSample {
   serverSendQueueKb: number | null;
   serverSocketState: string | null;
   clientRecvQueueKb: number | null;
+  /** Slow clients whose server-side socket is still ESTABLISHED. */
+  slowConnected: number;
 }
 
 interface SlowResult {
   players: number;
   hz: number;
+  slowClients: number;
   seconds: number;
   pausedAtS: number;
   rssBeforePauseMb: number;
   rssPeakMb: number;
   rssPeakAtS: number;
   rssEndMb: number;
+  /** Node's Buffer memory: where bytes queued for a socket live (RSS is blurred by the heap's own churn). */
+  arrayBuffersBeforePauseMb: number;
+  arrayBuffersPeakMb: number;
+  arrayBuffersPeakAtS: number;
+  /** After the probe, all clients gone, forced GC: is the memory given back? */
+  heapAfterGcMb: number | null;
+  arrayBuffersAfterGcMb: number | null;
   /** Linear fit of RSS while the slow client was paused and still connected. */
   growthMbPerMin: number | null;
   /** When the server's socket to the slow client stopped being ESTABLISHED (the server gave up on it). */
@@ -343,7 +373,7 @@ function snapshot(ctx: ServerContext, pgBackends: number[], pgAll: number[]): Cp
 /** Waits until the server is idle (under 15% of a core for a second), at most 120 s: a backlog must not spill into the next tier. */
 async function quiesce(ctx: ServerContext): Promise<number> {
   const started = Date.now();
-  while (Date.now() - started < 120_000) {
+  while (Date.now() - started < 120_000 && ctx.server.alive) {
     const before = cpuTicks(processTree(ctx.server.pid));
     await sleep(1000);
     if (cpuPercent(before, cpuTicks(processTree(ctx.server.pid)), 1) < 15) break;
@@ -373,37 +403,50 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
   running.catch((error) => (runError = error));
 
   const rssStart = treeRssBytes(server.pid);
-  await sleep(warmupEnd - Date.now());
+  const rss: number[] = [];
+  let rssPeak = rssStart;
+  let aborted: string | null = null;
+  let guarding = true;
+  // Through the window, the drain and the quiesce: a server that runs away is stopped being fed.
+  const guard = (async () => {
+    while (guarding) {
+      if (!server.alive || treeRssBytes(server.pid) > options.maxRssMb * 1024 * 1024) {
+        if (!aborted) {
+          aborted = server.alive ? `server RSS passed --max-rss-mb ${options.maxRssMb}` : server.death!;
+          await generator.abort().catch(() => undefined);
+        }
+        if (!server.alive) return;
+      }
+      const bytes = treeRssBytes(server.pid);
+      rssPeak = Math.max(rssPeak, bytes);
+      if (Date.now() >= warmupEnd && Date.now() < measureEnd) rss.push(bytes);
+      await sleep(500);
+    }
+  })();
+  const sleepUnlessAborted = async (until: number) => {
+    while (Date.now() < until && !aborted && !runError) await sleep(Math.min(200, until - Date.now()));
+  };
+
+  await sleepUnlessAborted(warmupEnd);
   const profiling = options.profile === tier.label;
   const heapProfiling = options.heapProfile === tier.label;
   const before = snapshot(ctx, pgBackends, pgAll);
-  await server.loopReset();
-  if (profiling) await server.profileStart();
-  if (heapProfiling) await server.heapStart();
-  const rss: number[] = [];
-  let aborted: string | null = null;
-  while (Date.now() < measureEnd && !runError) {
-    const bytes = treeRssBytes(server.pid);
-    rss.push(bytes);
-    if (bytes > options.maxRssMb * 1024 * 1024) {
-      aborted = `server RSS ${mb(bytes)} MB passed --max-rss-mb ${options.maxRssMb}`;
-      await generator.abort();
-      break;
-    }
-    await sleep(Math.min(500, measureEnd - Date.now()));
-  }
+  await server.loopReset().catch(() => undefined);
+  if (profiling) await server.profileStart().catch(() => undefined);
+  if (heapProfiling) await server.heapStart().catch(() => undefined);
+  await sleepUnlessAborted(measureEnd);
   const after = snapshot(ctx, pgBackends, pgAll);
   const serverLoop = await server.loopDelay().catch(() => null);
   let profile: TierResult['profile'];
   if (profiling) {
     const file = `${ctx.outBase}.${ctx.name}-${tier.label}.cpuprofile`;
-    await server.profileStop(file);
-    profile = { file, summary: summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 30) };
+    if (await server.profileStop(file).catch(() => null)) {
+      profile = { file, summary: summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 30) };
+    }
   }
   let heapFile: string | null = null;
   if (heapProfiling) {
-    heapFile = `${ctx.outBase}.${ctx.name}-${tier.label}.heapprofile`;
-    await server.heapStop(heapFile);
+    heapFile = await server.heapStop(`${ctx.outBase}.${ctx.name}-${tier.label}.heapprofile`).catch(() => null);
   }
   const run = await running;
   const windowS = (Math.min(after.at, run.windowEnd) - warmupEnd) / 1000;
@@ -411,6 +454,8 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
 
   await generator.disconnect();
   const quiesceMs = await quiesce(ctx);
+  guarding = false;
+  await guard;
   let persisted: TierResult['persisted'] = null;
   if (ctx.pg && positionBefore !== null) {
     const events = await countPersisted(ctx, positionBefore, tierBase);
@@ -420,6 +465,7 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
 
   const result = tierResult(ctx, tier, run, { connect, windowS, seconds, before, after, rss, rssStart, serverLoop, persisted, aborted, logLines: server.logLines - logBefore, pgBackends });
   result.quiesceMs = quiesceMs;
+  result.serverRssMb.peakUntilIdle = mb(rssPeak);
   if (profile) result.profile = profile;
   if (heapFile) {
     const summary = summarizeHeapProfile(JSON.parse(readFileSync(heapFile, 'utf8')) as HeapProfile, 30);
@@ -428,7 +474,9 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
   }
   console.log(
     `sent ${result.sentPerS}/s acked ${result.ackedPerS}/s p99 ${result.latencyMs.p99} ms cpu ${result.serverCpuPct}%` +
-      (result.generator.saturated ? ` [generator saturated: ${result.generator.why.join('; ')}]` : ''),
+      (result.generator.saturated ? ` [generator saturated: ${result.generator.why.join('; ')}]` : '') +
+      (result.generator.jitter.length ? ` [generator jitter: ${result.generator.jitter.join('; ')}]` : '') +
+      (aborted ? ` ABORTED: ${aborted}` : ''),
   );
   return result;
 }
@@ -460,11 +508,17 @@ function tierResult(
   const observerLoop = run.loopDelay[run.loopDelay.length - 1];
   const playerLoopP99 = round1(Math.max(0, ...playerLoops.map((l) => l.p99)));
   const observerLoopP99 = round1(observerLoop?.p99 ?? 0);
+  // Saturated: the generator could not produce the load or measure it. Jitter: it did,
+  // but sends left late in bursts (each broadcast tick lands on all its clients at once).
   const why: string[] = [];
+  const jitter: string[] = [];
   if (sentPerS < 0.97 * targetPerS) why.push(`sent ${Math.round((sentPerS / targetPerS) * 100)}% of the target rate`);
-  if ((slip.p99 ?? 0) > 10) why.push(`send slip p99 ${slip.p99} ms`);
-  if (playerLoopP99 > 50) why.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
-  if (observerLoopP99 > 20) why.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (latency inflated)`);
+  if ((slip.p99 ?? 0) > 100) why.push(`send slip p99 ${slip.p99} ms`);
+  else if ((slip.p99 ?? 0) > 10) jitter.push(`send slip p99 ${slip.p99} ms`);
+  if (playerLoopP99 > 100) why.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
+  else if (playerLoopP99 > 30) jitter.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
+  if (observerLoopP99 > 50) why.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (latency inflated)`);
+  else if (observerLoopP99 > 15) jitter.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (p99 latency may be that much high)`);
   const rejected = Object.values(run.rejected).reduce((a, b) => a + b, 0);
   const errorsTotal = rejected + run.unacked + run.errorEvents + run.seqMismatch + run.sendWhileDisconnected;
   const latencyMs = run.latency.summary();
@@ -518,6 +572,7 @@ function tierResult(
       observerLoopDelayP99Ms: observerLoopP99,
       saturated: why.length > 0,
       why,
+      jitter,
     },
     broadcast: {
       framesPerSPerPlayer: round1(run.broadcastFrames / Math.max(1, run.players) / Math.max(0.001, m.windowS)),
@@ -545,29 +600,36 @@ async function measureIdle(ctx: ServerContext, count: number): Promise<IdleResul
   const { server, generator } = ctx;
   if (count > ctx.players.length) throw new Error(`--idle ${count} needs that many registered players`);
   process.stdout.write(`[${ctx.name} idle] ${count} idle connections… `);
-  await sleep(2000);
-  const before = await server.memory(true);
-  const rssBefore = treeRssBytes(server.pid);
-  const connect = await generator.connect(ctx.players.slice(0, count), [], 'idle');
-  await sleep(5000);
-  const after = await server.memory(true);
-  const rssAfter = treeRssBytes(server.pid);
+  const accounts = ctx.players.slice(0, count);
+  // One connect/disconnect cycle first: the heap and the allocator have then already grown
+  // once for N sockets, so the measured delta is what the connections hold, not warm-up.
+  await generator.connect(accounts, [], 'idle');
   await generator.disconnect();
+  await sleep(3000);
+  const settled = async () => {
+    await server.memory(true);
+    await sleep(2000);
+    return { memory: await server.memory(true), rss: treeRssBytes(server.pid) };
+  };
+  const before = await settled();
+  const connect = await generator.connect(accounts, [], 'idle');
   await sleep(5000);
-  await server.memory(true);
-  const rssReleased = treeRssBytes(server.pid);
+  const after = await settled();
+  await generator.disconnect();
+  await sleep(3000);
+  const released = await settled();
   const n = Math.max(1, connect.connected);
   const kb = (bytes: number) => round1(bytes / 1024 / n);
   const result: IdleResult = {
     clients: connect.connected,
     failed: connect.failed,
     connectMs: connect.ms,
-    rssBeforeMb: mb(rssBefore),
-    rssAfterMb: mb(rssAfter),
-    rssAfterDisconnectMb: mb(rssReleased),
-    kbPerConnection: kb(rssAfter - rssBefore),
-    heapKbPerConnection: kb(after.heapUsed - before.heapUsed),
-    externalKbPerConnection: kb(after.external - before.external),
+    rssBeforeMb: mb(before.rss),
+    rssAfterMb: mb(after.rss),
+    rssAfterDisconnectMb: mb(released.rss),
+    kbPerConnection: kb(after.rss - before.rss),
+    heapKbPerConnection: kb(after.memory.heapUsed - before.memory.heapUsed),
+    externalKbPerConnection: kb(after.memory.external - before.memory.external),
   };
   console.log(`${result.kbPerConnection} KB RSS, ${result.heapKbPerConnection} KB heap per connection`);
   return result;
@@ -593,16 +655,18 @@ function tcpOf(socket: Socket): import('node:net').Socket {
   return (socket.io.engine.transport as unknown as { ws: { _socket: import('node:net').Socket } }).ws._socket;
 }
 
-async function slowClientProbe(ctx: ServerContext, players: number, hz: number, seconds: number, pauseAfterS: number): Promise<SlowResult> {
+async function slowClientProbe(ctx: ServerContext, players: number, hz: number, seconds: number, pauseAfterS: number, slowAccounts: ClientAccount[]): Promise<SlowResult> {
   const { server, generator, options } = ctx;
-  if (players > ctx.players.length || ctx.observers.length === 0) throw new Error('slow-client probe: not enough registered players');
-  process.stdout.write(`[${ctx.name} slow] ${players}x${hz} for ${seconds} s, one client stops reading after ${pauseAfterS} s… `);
+  if (players > ctx.players.length || slowAccounts.length === 0) throw new Error('slow-client probe: not enough registered players');
+  const k = slowAccounts.length;
+  process.stdout.write(`[${ctx.name} slow] ${players}x${hz} for ${seconds} s, ${k} client${k > 1 ? 's stop' : ' stops'} reading after ${pauseAfterS} s… `);
   await generator.connect(ctx.players.slice(0, players), []);
-  const slow = await connectRawClient(server.url, ctx.observers[0]);
+  const slow = await Promise.all(slowAccounts.map((a) => connectRawClient(server.url, a)));
   let frames = 0;
-  slow.on('players:moved', () => frames++);
-  const tcp = tcpOf(slow);
-  const clientPort = tcp.localPort!;
+  slow[0].on('players:moved', () => frames++);
+  const tcps = slow.map(tcpOf);
+  const clientPorts = new Set(tcps.map((t) => t.localPort!));
+  const firstPort = tcps[0].localPort!;
   await sleep(options.settleS * 1000);
 
   const tierNo = ctx.nextTierNo++;
@@ -616,14 +680,15 @@ async function slowClientProbe(ctx: ServerContext, players: number, hz: number, 
   while (Date.now() < endAt) {
     const t = (Date.now() - startAt) / 1000;
     if (pausedAt === null && t >= pauseAfterS) {
-      tcp.pause();
+      for (const tcp of tcps) tcp.pause();
       pausedAt = t;
       framesBeforePause = frames;
     }
     const memory: ProbeMemory | null = await server.memory(false).catch(() => null);
     const sockets = tcpSockets();
-    const serverSide = sockets.find((s) => s.localPort === ctx.server.spec.port && s.remotePort === clientPort) ?? null;
-    const clientSide = sockets.find((s) => s.localPort === clientPort && s.remotePort === ctx.server.spec.port) ?? null;
+    const port = ctx.server.spec.port;
+    const serverSide = sockets.find((s) => s.localPort === port && s.remotePort === firstPort) ?? null;
+    const clientSide = sockets.find((s) => s.localPort === firstPort && s.remotePort === port) ?? null;
     samples.push({
       t: round1(t),
       rssMb: mb(treeRssBytes(server.pid)),
@@ -633,30 +698,40 @@ async function slowClientProbe(ctx: ServerContext, players: number, hz: number, 
       serverSendQueueKb: serverSide ? round1(serverSide.txQueue / 1024) : null,
       serverSocketState: serverSide?.state ?? null,
       clientRecvQueueKb: clientSide ? round1(clientSide.rxQueue / 1024) : null,
+      slowConnected: sockets.filter((s) => s.localPort === port && clientPorts.has(s.remotePort) && s.state === 'ESTABLISHED').length,
     });
     await sleep(1000 - ((Date.now() - startAt) % 1000));
   }
   const run = await running;
-  tcp.destroy();
-  slow.close();
+  for (const tcp of tcps) tcp.destroy();
+  for (const socket of slow) socket.close();
   await generator.disconnect();
   await sleep(options.settleS * 1000);
+  const released = await server.memory(true).catch(() => null);
 
   const pauseT = pausedAt ?? seconds;
   const beforePause = samples.filter((s) => s.t < pauseT);
+  const last = <T>(list: T[]) => list[list.length - 1];
   const dropped = samples.find((s) => s.t > pauseT && s.serverSocketState !== 'ESTABLISHED');
-  const growing = samples.filter((s) => s.t >= pauseT && (!dropped || s.t < dropped.t));
+  const stalled = samples.filter((s) => s.t >= pauseT && (!dropped || s.t < dropped.t));
   const peak = samples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), samples[0]);
+  const buffersPeak = samples.reduce((a, b) => (b.arrayBuffersMb > a.arrayBuffersMb ? b : a), samples[0]);
   const result: SlowResult = {
     players,
     hz,
+    slowClients: k,
     seconds,
     pausedAtS: pauseT,
-    rssBeforePauseMb: beforePause.length ? beforePause[beforePause.length - 1].rssMb : samples[0]?.rssMb ?? 0,
+    rssBeforePauseMb: beforePause.length ? last(beforePause).rssMb : samples[0]?.rssMb ?? 0,
     rssPeakMb: peak?.rssMb ?? 0,
     rssPeakAtS: peak?.t ?? 0,
-    rssEndMb: samples[samples.length - 1]?.rssMb ?? 0,
-    growthMbPerMin: slope(growing.map((s) => [s.t, s.rssMb])),
+    rssEndMb: last(samples)?.rssMb ?? 0,
+    arrayBuffersBeforePauseMb: beforePause.length ? last(beforePause).arrayBuffersMb : 0,
+    arrayBuffersPeakMb: buffersPeak?.arrayBuffersMb ?? 0,
+    arrayBuffersPeakAtS: buffersPeak?.t ?? 0,
+    heapAfterGcMb: released ? mb(released.heapUsed) : null,
+    arrayBuffersAfterGcMb: released ? mb(released.arrayBuffers) : null,
+    growthMbPerMin: slope(stalled.map((s) => [s.t, s.rssMb])),
     droppedAtS: dropped?.t ?? null,
     framesBeforePause,
     acked: run.ackedTotal,
@@ -664,7 +739,8 @@ async function slowClientProbe(ctx: ServerContext, players: number, hz: number, 
     samples,
   };
   console.log(
-    `RSS ${result.rssBeforePauseMb} MB before the pause, peak ${result.rssPeakMb} MB at ${result.rssPeakAtS} s, ${result.rssEndMb} MB at the end; ` +
+    `RSS ${result.rssBeforePauseMb} MB before the pause, peak ${result.rssPeakMb} MB at ${result.rssPeakAtS} s; ` +
+      `buffers ${result.arrayBuffersBeforePauseMb} → ${result.arrayBuffersPeakMb} MB at ${result.arrayBuffersPeakAtS} s; ` +
       (result.droppedAtS === null ? 'the slow client was never dropped' : `the server dropped it at ${result.droppedAtS} s`),
   );
   return result;
@@ -705,13 +781,17 @@ interface ServerResults {
   idle?: IdleResult;
   slowClient?: SlowResult;
   exitCode?: number | null;
+  /** Times the server died during a tier and was started again. */
+  restarts?: number;
+  /** Tiers not run because a smaller one was aborted. */
+  skipped?: string[];
   logFile: string;
 }
 
 async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBase: string): Promise<ServerResults> {
   const world = { min: -100_000, max: 100_000 };
   const maxPlayers = Math.max(0, options.idle, options.slowS ? options.slowPlayers : 0, ...options.tiers.map((t) => t.players));
-  const observers = Math.max(options.observers, options.slowS ? 1 : 0);
+  const observers = Math.max(options.observers, options.slowS ? options.slowClients : 0);
   const logFile = `${outBase}.${name}.log`;
   const results: ServerResults = { tiers: [], logFile };
   let pg: Client | null = null;
@@ -750,7 +830,8 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
   }
 
   console.log(`\n== ${name}: starting ${script} on port ${port}`);
-  const server = await ServerProcess.start({ name, script, port, env, nodeArgs: options.nodeArgs, logFile });
+  const spec = { name, script, port, env, nodeArgs: options.nodeArgs, logFile };
+  let server = await ServerProcess.start(spec);
   let generator: LoadGenerator | null = null;
   try {
     let accounts: ClientAccount[];
@@ -768,29 +849,53 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
       workers: options.workers,
       playerIds: accounts.map((a) => a.id),
       world: { ...world, spawn: Math.min(options.spawn ?? world.max, world.max) },
+      client: options.client,
     });
     const ctx: ServerContext = {
       name,
       server,
       generator,
       players: accounts.slice(0, maxPlayers),
-      observers: accounts.slice(maxPlayers, maxPlayers + observers).slice(0, Math.max(1, options.observers)),
+      observers: options.observers === 0 ? [] : accounts.slice(maxPlayers, maxPlayers + options.observers),
       pg,
       options,
       outBase,
       nextTierNo: 1,
     };
-    if (options.observers === 0) ctx.observers = [];
-    const slowAccount = accounts[maxPlayers];
-    const runs: TierResult[] = [];
-    for (let round = 0; round < options.repeat; round++) {
-      for (const tier of options.tiers) runs.push(await runTier(ctx, tier));
-    }
-    results.tiers = options.tiers.map((tier) => medianRun(runs.filter((r) => r.label === tier.label)));
-    if (options.repeat > 1) results.allRuns = runs;
+    const slowAccounts = accounts.slice(maxPlayers, maxPlayers + options.slowClients);
+    // Same env and JWT secret: the registered players' tokens stay valid across a restart.
+    const ensureRunning = async () => {
+      if (ctx.server.alive) return;
+      console.log(`[${name}] ${ctx.server.death}; restarting it`);
+      await ctx.server.stop();
+      server = ctx.server = await ServerProcess.start(spec);
+      results.restarts = (results.restarts ?? 0) + 1;
+    };
+    // On a fresh server: after a heavy tier, freed heap returned to the OS would hide the growth.
     if (options.idle) results.idle = await measureIdle(ctx, options.idle);
+    const runs: TierResult[] = [];
+    let failedAt = Infinity;
+    for (let round = 0; round < options.repeat; round++) {
+      for (const tier of options.tiers) {
+        if (tier.players * tier.hz >= failedAt) {
+          if (!results.skipped?.includes(tier.label)) (results.skipped ??= []).push(tier.label);
+          continue;
+        }
+        await ensureRunning();
+        const result = await runTier(ctx, tier);
+        runs.push(result);
+        // A server that ran out of memory or died will not do better with more load.
+        if (result.aborted) failedAt = Math.min(failedAt, result.targetPerS);
+      }
+    }
+    if (results.skipped) console.log(`[${name}] skipped ${results.skipped.join(', ')}: a smaller tier was already aborted`);
+    results.tiers = options.tiers.map((tier) => runs.filter((r) => r.label === tier.label)).filter((r) => r.length > 0).map(medianRun);
+    if (options.repeat > 1) results.allRuns = runs;
     if (options.slowS) {
-      results.slowClient = await slowClientProbe({ ...ctx, observers: [slowAccount] }, options.slowPlayers, 20, options.slowS, Math.min(10, options.slowS / 4));
+      // A fresh process, so the memory curve is the slow client's and not an earlier tier's backlog.
+      await ctx.server.stop();
+      server = ctx.server = await ServerProcess.start(spec);
+      results.slowClient = await slowClientProbe(ctx, options.slowPlayers, options.slowHz, options.slowS, Math.min(10, options.slowS / 4), slowAccounts);
     }
   } finally {
     await generator?.close();
@@ -846,8 +951,10 @@ async function main(): Promise<void> {
     if (s.slowClient) {
       const r = s.slowClient;
       console.log(
-        `${name}: slow client: RSS ${r.rssBeforePauseMb} → peak ${r.rssPeakMb} MB (at ${r.rssPeakAtS} s, ${r.growthMbPerMin ?? '?'} MB/min while stalled), ` +
-          (r.droppedAtS === null ? 'never dropped' : `dropped by the server at ${r.droppedAtS} s`),
+        `${name}: ${r.slowClients} slow client(s) among ${r.players}x${r.hz}: RSS ${r.rssBeforePauseMb} → peak ${r.rssPeakMb} MB at ${r.rssPeakAtS} s, ` +
+          `Buffers ${r.arrayBuffersBeforePauseMb} → ${r.arrayBuffersPeakMb} MB at ${r.arrayBuffersPeakAtS} s, ` +
+          (r.droppedAtS === null ? 'never dropped' : `dropped by the server at ${r.droppedAtS} s`) +
+          `; after GC: heap ${r.heapAfterGcMb} MB, Buffers ${r.arrayBuffersAfterGcMb} MB`,
       );
     }
     for (const t of s.tiers) if (t.profile) console.log(`\n${name} ${t.label} CPU profile (${t.profile.file}):\n${formatProfileSummary(t.profile.summary)}`);

@@ -46,6 +46,8 @@ export class ServerProcess {
         resolve(code);
       }),
     );
+    // A send on a closed IPC channel (the server died) is reported here; the exit handler rejects the waiters.
+    child.on('error', () => undefined);
     child.on('message', (message: { probe?: number; result?: unknown; error?: string }) => {
       if (typeof message?.probe !== 'number') return;
       const pending = this.waiting.get(message.probe);
@@ -60,6 +62,15 @@ export class ServerProcess {
         for (const byte of chunk) if (byte === 10) this.logLines++;
       });
     }
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Why the server is gone, e.g. "exited with code 134 (see …log)"; null while it runs. */
+  get death(): string | null {
+    return this.alive ? null : `${this.spec.name} exited with code ${this.exitCode} (see ${this.spec.logFile})`;
   }
 
   get pid(): number {
@@ -100,6 +111,7 @@ export class ServerProcess {
 
   private probe<T>(request: Record<string, unknown>, timeoutMs = 60_000): Promise<T> {
     const probe = this.nextProbe++;
+    if (!this.alive) return Promise.reject(new Error(this.death!));
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(probe);
