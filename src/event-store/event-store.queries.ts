@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Queryable } from './event-store.service';
 import {
   EVENT_AT_POSITION,
+  exportColumns,
   LATEST_OF_STREAMS_AT,
-  READ_ALL_RANGE,
-  READ_MANY_STREAMS_RANGE,
-  READ_STREAM_RANGE,
-  READ_STREAMS_RANGE,
+  RANGE_COLUMNS,
+  readAllRangeSql,
+  readManyStreamsRangeSql,
+  readStreamRangeSql,
+  readStreamsRangeSql,
 } from './event-store.queries.sql';
 
 /** A time range of one event type, continued after a cursor; read in recorded order. */
@@ -31,7 +34,31 @@ export interface RangeEvent<Data = unknown> {
   streamVersion: number;
   eventId: string;
   data: Data;
-  recordedAt: Date;
+  /** ISO 8601, UTC, millisecond precision (as Date#toISOString). */
+  recordedAt: string;
+}
+
+/**
+ * An event as exports read it: text ready to print, nothing parsed. `fields` holds the
+ * requested data fields as JSON text, in the order asked, null where a field is absent.
+ */
+export interface RangeEventText {
+  globalPosition: string;
+  streamId: string;
+  /** The event id as a JSON string literal (quoted, escaped). */
+  eventIdJson: string;
+  /** ISO 8601, UTC, millisecond precision. */
+  recordedAt: string;
+  fields: (string | null)[];
+}
+
+/** A stream's state as of an instant: its latest event then. */
+export interface StreamState<Data = unknown> {
+  streamId: string;
+  globalPosition: string;
+  data: Data;
+  /** ISO 8601, UTC, millisecond precision. */
+  recordedAt: string;
 }
 
 export interface EventLocation {
@@ -48,8 +75,13 @@ export interface StreamRangeOptions {
   signal?: AbortSignal;
 }
 
+/** Twice the streams: enough to catch every stream that moved at a similar rate lately, and cheap (adjacent rows). */
+const defaultWindow = (streams: number): number => Math.min(100_000, Math.max(1_000, 2 * streams));
+
 /** Up to this many streams are merged stream by stream; more go through the time index. */
 const MERGE_STREAMS_UP_TO = 64;
+
+type RowMode = 'object' | 'array';
 
 /**
  * Replay reads of the event store: time ranges in recorded order with keyset cursors,
@@ -58,7 +90,16 @@ const MERGE_STREAMS_UP_TO = 64;
  */
 @Injectable()
 export class EventQueries {
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * Range reads go straight to the driver's pool: they return up to 10,000 rows at a
+   * time, and a query runner per call plus TypeORM's result wrapping showed up in the
+   * time of a page. A caller's transaction (a Queryable) is still honoured.
+   */
+  private readonly pool: Pool | null;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master?: Pool }).master ?? null;
+  }
 
   /** The event a cursor points at, or null when there is none at that position. */
   async eventAt(globalPosition: string, db: Queryable = this.dataSource): Promise<EventLocation | null> {
@@ -67,32 +108,38 @@ export class EventQueries {
   }
 
   /** Up to `limit` events of the range, in recorded order (recorded_at, then global position). */
-  readRange<Data>(range: EventRange, limit: number, db: Queryable = this.dataSource): Promise<RangeEvent<Data>[]> {
-    const bounds = [range.after, range.from, range.to, range.type];
-    const { streamIds } = range;
-    if (streamIds === null) return db.query(READ_ALL_RANGE, [...bounds, limit]);
-    if (streamIds.length === 0) return Promise.resolve([]);
-    if (streamIds.length === 1) return db.query(READ_STREAM_RANGE, [...bounds, streamIds[0], limit]);
-    if (streamIds.length <= MERGE_STREAMS_UP_TO) return db.query(READ_STREAMS_RANGE, [...bounds, streamIds, limit]);
-    return db.query(READ_MANY_STREAMS_RANGE, [...bounds, streamIds, limit]);
+  readRange<Data>(range: EventRange, limit: number, db?: Queryable): Promise<RangeEvent<Data>[]> {
+    return this.run(range, limit, RANGE_COLUMNS, [], 'object', db);
+  }
+
+  /** readRange for exports: rows as text (see RangeEventText). */
+  async readRangeText(range: EventRange, limit: number, fields: string[]): Promise<RangeEventText[]> {
+    const first = range.streamIds === null ? 6 : 7;
+    const rows: (string | null)[][] = await this.run(range, limit, exportColumns(first, fields.length), fields, 'array');
+    const out = new Array<RangeEventText>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = { globalPosition: r[0]!, streamId: r[1]!, eventIdJson: r[2] ?? 'null', recordedAt: r[3]!, fields: r.slice(4) };
+    }
+    return out;
   }
 
   /**
-   * The whole range as batches of keyset pages, without holding it in memory or a
-   * connection between batches. The next batch is read while the caller handles the
-   * current one; stop by aborting the signal or leaving the loop.
+   * The whole range as batches of keyset pages (of readRangeText rows), without holding
+   * it in memory or a connection between batches. The next batch is read while the
+   * caller handles the current one; stop by aborting the signal or leaving the loop.
    */
-  async *streamRange<Data>(range: EventRange, options: StreamRangeOptions = {}): AsyncGenerator<RangeEvent<Data>[]> {
+  async *streamRange(range: EventRange, fields: string[], options: StreamRangeOptions = {}): AsyncGenerator<RangeEventText[]> {
     const batchSize = options.batchSize ?? 10_000;
     const { signal } = options;
-    let next: Promise<RangeEvent<Data>[]> | null = this.readRange<Data>(range, batchSize);
+    let next: Promise<RangeEventText[]> | null = this.readRangeText(range, batchSize, fields);
     try {
       while (next && !signal?.aborted) {
-        const batch: RangeEvent<Data>[] = await next;
+        const batch: RangeEventText[] = await next;
         next = null;
         if (batch.length === 0 || signal?.aborted) return;
         if (batch.length === batchSize) {
-          next = this.readRange<Data>({ ...range, after: batch[batch.length - 1].globalPosition }, batchSize);
+          next = this.readRangeText({ ...range, after: batch[batch.length - 1].globalPosition }, batchSize, fields);
         }
         yield batch;
       }
@@ -102,9 +149,45 @@ export class EventQueries {
     }
   }
 
-  /** The latest event of `type` in each stream recorded at or before `at`; streams without one are absent. */
-  latestOfStreamsAt<Data>(streamIds: string[], type: string, at: Date, db: Queryable = this.dataSource): Promise<RangeEvent<Data>[]> {
+  /**
+   * The latest event of `type` in each stream recorded at or before `at`; streams without
+   * one are absent. `window` = how many of the newest events before `at` are scanned
+   * before probing the remaining streams one by one (see LATEST_OF_STREAMS_AT).
+   */
+  async latestOfStreamsAt<Data>(
+    streamIds: string[],
+    type: string,
+    at: Date,
+    window = defaultWindow(streamIds.length),
+    db?: Queryable,
+  ): Promise<StreamState<Data>[]> {
+    if (streamIds.length === 0) return [];
+    return this.query(LATEST_OF_STREAMS_AT, [JSON.stringify(streamIds), type, at, window], 'object', db);
+  }
+
+  private run<Row>(range: EventRange, limit: number, columns: string, extra: unknown[], mode: RowMode, db?: Queryable): Promise<Row[]> {
+    const bounds = [range.after, range.from, range.to, range.type];
+    const { streamIds } = range;
+    if (streamIds === null) return this.query(readAllRangeSql(columns), [...bounds, limit, ...extra], mode, db);
     if (streamIds.length === 0) return Promise.resolve([]);
-    return db.query(LATEST_OF_STREAMS_AT, [streamIds, type, at]);
+    const sql =
+      streamIds.length === 1 ? readStreamRangeSql(columns) : streamIds.length <= MERGE_STREAMS_UP_TO ? readStreamsRangeSql(columns) : readManyStreamsRangeSql(columns);
+    return this.query(sql, [...bounds, streamIds.length === 1 ? streamIds[0] : streamIds, limit, ...extra], mode, db);
+  }
+
+  private async query<Row>(sql: string, params: unknown[], mode: RowMode, db?: Queryable): Promise<Row[]> {
+    if (db) {
+      if (mode === 'array') throw new Error('array rows are read outside transactions only');
+      return db.query(sql, params);
+    }
+    if (!this.pool) {
+      const rows: Record<string, unknown>[] = await this.dataSource.query(sql, params);
+      return (mode === 'array' ? rows.map((r) => Object.values(r)) : rows) as Row[];
+    }
+    const result =
+      mode === 'array'
+        ? await this.pool.query({ text: sql, values: params, rowMode: 'array' })
+        : await this.pool.query({ text: sql, values: params });
+    return result.rows as Row[];
   }
 }

@@ -2,5 +2,5 @@ export * from './event-store.types';
 export * from './event-store.errors';
 export { EventStore, InlineProjection, Queryable } from './event-store.service';
 export { EventStoreModule } from './event-store.module';
-export { EventQueries, EventRange, RangeEvent, EventLocation, StreamRangeOptions } from './event-store.queries';
+export { EventQueries, EventRange, RangeEvent, RangeEventText, StreamState, EventLocation, StreamRangeOptions } from './event-store.queries';
 export { HistoricalEvent, importEvents, settleAfterImport } from './event-store.bulk';
