@@ -313,28 +313,34 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       }
       const monitor = server.running.app.get(ExportMonitor);
       const { response, abort } = await openStream(`${server.url}/players/${max.player.id}/movements`, boss.token, 'application/x-ndjson');
-      expect(response.statusCode).toBe(200);
-      await new Promise((resolve) => response.once('data', resolve));
-      response.pause();
-      const record = monitor.latest()!;
-      expect(record.state).toBe('streaming');
-      // Paused: once the socket buffers are full the server stops reading batches.
-      let read = -1;
-      await eventually(async () => {
-        const settled = record.events === read;
-        read = record.events;
-        if (!settled) await sleep(250);
-        return settled;
-      }, 20_000, 'reads to stop while the client is paused');
-      expect(read).toBeGreaterThan(0);
-      expect(read).toBeLessThan(total);
+      try {
+        expect(response.statusCode).toBe(200);
+        await new Promise((resolve) => response.once('data', resolve));
+        response.pause();
+        const record = monitor.latest()!;
+        expect(record.state).toBe('streaming');
+        // Paused: once the socket buffers (and the one batch read ahead) are full, the server
+        // stops reading batches. "Stopped" = the count did not move over three looks.
+        let read = -1;
+        let still = 0;
+        await eventually(async () => {
+          still = record.events === read ? still + 1 : 0;
+          read = record.events;
+          if (still < 3) await sleep(400);
+          return still >= 3;
+        }, 30_000, 'reads to stop while the client is paused');
+        expect(read).toBeGreaterThan(0);
+        expect(read).toBeLessThan(total);
 
-      abort();
-      await eventually(() => record.state !== 'streaming', 10_000, 'the export to end');
-      expect(record.state).toBe('aborted');
-      // Nothing more is read once the client is gone (a read would still be counted).
-      await sleep(500);
-      expect(record.events).toBe(read);
+        abort();
+        await eventually(() => record.state !== 'streaming', 10_000, 'the export to end');
+        expect(record.state).toBe('aborted');
+        // Nothing more is read once the client is gone (a read would still be counted).
+        await sleep(500);
+        expect(record.events).toBe(read);
+      } finally {
+        abort(); // a failed expectation must not leave the export (and the server) waiting
+      }
       expect(monitor.streaming).toBe(0);
     });
   });

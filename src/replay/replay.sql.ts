@@ -12,12 +12,13 @@ export const PLAYERS_BY_IDS = `
 export const PLAYERS_WITH_LAST_POSITION = `
   SELECT p.id::text, p.username, lp.x, lp.y, lp.z, lp.heading, lp.recorded_at AS "recordedAt"
   FROM players p LEFT JOIN last_positions lp ON lp.player_id = p.id
-  ORDER BY p.username, p.id`;
+  ORDER BY p.username COLLATE "C", p.id`;
 
 export const PLAYER_WITH_LAST_POSITION = `
   SELECT p.id::text, p.username, lp.x, lp.y, lp.z, lp.heading, lp.recorded_at AS "recordedAt"
   FROM players p LEFT JOIN last_positions lp ON lp.player_id = p.id
   WHERE p.id = $1::uuid`;
 
+/** In byte order ("C"): a stable order for 10,000 names at a fraction of a locale sort's cost. */
 export const ALL_PLAYERS = `
-  SELECT id::text, username FROM players ORDER BY username, id`;
+  SELECT id::text, username FROM players ORDER BY username COLLATE "C", id`;

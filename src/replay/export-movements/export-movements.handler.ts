@@ -2,9 +2,8 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
 import { EventQueries, EventRange } from '../../event-store';
-import { MovementData } from '../../movement/position';
 import { MovementRanges } from '../read-movements/movement-ranges';
-import { CSV_HEADER, ExportFormat, formatBatch } from './export-format';
+import { CSV_HEADER, EXPORT_FIELDS, ExportFormat, formatBatch } from './export-format';
 import { ExportMonitor, MAX_CONCURRENT_EXPORTS } from './export-monitor';
 import { ExportMovements } from './export-movements.query';
 
@@ -44,7 +43,7 @@ export class ExportMovementsHandler implements IQueryHandler<ExportMovements> {
 
   private async *lines(id: number, range: EventRange, format: ExportFormat, signal: AbortSignal): AsyncGenerator<string> {
     if (format === 'csv') yield CSV_HEADER;
-    for await (const batch of this.events.streamRange<MovementData>(range, { batchSize: EXPORT_BATCH_SIZE, signal })) {
+    for await (const batch of this.events.streamRange(range, EXPORT_FIELDS, { batchSize: EXPORT_BATCH_SIZE, signal })) {
       this.monitor.read(id, batch.length);
       yield formatBatch(batch, format);
     }

@@ -14,7 +14,7 @@ export function toMovement(e: RangeEvent<MovementData>): MovementDto {
     z: d.z ?? 0,
     heading: d.heading ?? 0,
     seq: d.seq ?? null,
-    at: e.recordedAt.toISOString(),
+    at: e.recordedAt,
     position: Number(e.globalPosition),
   };
 }
