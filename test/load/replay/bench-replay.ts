@@ -1,0 +1,183 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { performance } from 'node:perf_hooks';
+import { startWaypoint } from '../../../src/bootstrap';
+import { createLogger } from '../../../src/common/logger';
+import { loadSettings } from '../../../src/config/settings';
+import { EventQueries } from '../../../src/event-store';
+import { LATEST_OF_STREAMS_AT, READ_ALL_RANGE, READ_STREAM_RANGE } from '../../../src/event-store/event-store.queries.sql';
+import { PLAYER_MOVED } from '../../../src/movement/position';
+import { movementStreamId } from '../../../src/players/player-streams';
+import { ChangeRole } from '../../../src/roles/change-role/change-role.command';
+import { median, parseArgs } from './args';
+
+/**
+ * Replay benchmarks against a seeded database (see seed-history.ts), through real HTTP
+ * on a server started in this process:
+ *
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test DATABASE_SCHEMA=bench_replay \
+ *     npm run bench:replay -- [--runs 15] [--export-runs 3] [--explain]
+ *
+ * - snapshot: GET /world/snapshot at a random instant of the history;
+ * - page: GET /movements?from=<random instant>&limit=10000 (10,000 events across players),
+ *   then the same continued with after=<its nextCursor>; and one player's whole history;
+ * - export: GET /movements with Accept: application/x-ndjson over the whole history,
+ *   counted line by line as it arrives (events/s).
+ * Each figure is the median of --runs runs after one warm-up. --explain prints
+ * EXPLAIN (ANALYZE, BUFFERS) of the SQL behind each.
+ */
+const OPTIONS = { runs: 'number', 'export-runs': 'number', 'export-format': 'string', explain: 'boolean', help: 'boolean' } as const;
+
+const ANALYST = { username: 'bench_replay_analyst', password: 'bench-replay-password' };
+
+interface Timed {
+  ms: number;
+  bytes: number;
+  status: number;
+  body: string;
+}
+
+async function timedGet(url: string, token: string, accept = 'application/json'): Promise<Timed> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept } });
+  const body = await res.text();
+  return { ms: performance.now() - t0, bytes: body.length, status: res.status, body };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), OPTIONS);
+  if (args.help) {
+    console.log('usage: bench-replay [--runs 15] [--export-runs 3] [--export-format ndjson|csv] [--explain]');
+    return;
+  }
+  const runs = Math.max(1, Math.floor(Number(args.runs ?? 15)));
+  const exportRuns = Math.floor(Number(args['export-runs'] ?? 3));
+  const exportAccept = args['export-format'] === 'csv' ? 'text/csv' : 'application/x-ndjson';
+
+  const settings = loadSettings({ PORT: '0', LOG_LEVEL: 'warn', JWT_SECRET: 'bench-replay-secret-long-enough', ...process.env }, []);
+  Logger.overrideLogger(createLogger(settings));
+  if (!settings.databaseUrl) throw new Error('set DATABASE_URL (and DATABASE_SCHEMA=bench_replay) to the seeded database');
+  const server = await startWaypoint(settings);
+  const base = server.url;
+  const ds = server.database.dataSource;
+  try {
+    // An analyst to read with (made once, through the same use case as the CLI).
+    const register = await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ANALYST) });
+    if (register.status !== 201 && register.status !== 409) throw new Error(`register: ${register.status}`);
+    await server.app.get(CommandBus).execute(new ChangeRole(ANALYST.username, 'grant', 'analyst', 'cli'));
+    const login = await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ANALYST) })).json();
+    const token: string = login.accessToken;
+
+    const queries = new EventQueries(ds);
+    const [first] = await queries.readRange({ type: PLAYER_MOVED, streamIds: null, from: null, to: null, after: null }, 1);
+    const [{ last, players, events }] = await ds.query(
+      `SELECT max(recorded_at) AS last, count(*)::int AS players, (SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass) AS events FROM last_positions`,
+    );
+    if (!first) throw new Error(`no movements in schema ${settings.databaseSchema}: run seed-history first`);
+    const start = new Date(first.recordedAt).getTime();
+    const end = new Date(last).getTime();
+    const randomInstant = () => new Date(start + Math.random() * (end - start)).toISOString();
+    const somePlayer: string = (await ds.query(`SELECT player_id::text AS id FROM last_positions ORDER BY random() LIMIT 1`))[0].id;
+    console.log(
+      `schema ${settings.databaseSchema}: ~${Number(events).toLocaleString('en')} events, ${players.toLocaleString('en')} players with positions, ` +
+        `history ${new Date(start).toISOString()} … ${new Date(end).toISOString()}; ${runs} runs each`,
+    );
+
+    const measure = async (name: string, run: () => Promise<Timed>, check: (t: Timed) => string) => {
+      const warm = await run();
+      if (warm.status !== 200) throw new Error(`${name}: HTTP ${warm.status} ${warm.body.slice(0, 200)}`);
+      const times: number[] = [];
+      let note = '';
+      for (let i = 0; i < runs; i++) {
+        const t = await run();
+        if (t.status !== 200) throw new Error(`${name}: HTTP ${t.status} ${t.body.slice(0, 200)}`);
+        times.push(t.ms);
+        note = check(t);
+      }
+      const sorted = [...times].sort((a, b) => a - b);
+      console.log(`${name.padEnd(44)} median ${median(times).toFixed(1).padStart(7)} ms   min ${sorted[0].toFixed(1).padStart(7)}   max ${sorted[sorted.length - 1].toFixed(1).padStart(7)}   ${note}`);
+      return median(times);
+    };
+
+    const results: Record<string, number> = {};
+    results.snapshotMs = await measure(
+      'world snapshot at a random instant',
+      () => timedGet(`${base}/world/snapshot?at=${randomInstant()}`, token),
+      (t) => `${JSON.parse(t.body).players.length} players`,
+    );
+    results.pageMs = await measure(
+      'page of 10,000 movements (from=random)',
+      () => timedGet(`${base}/movements?from=${randomInstant()}&limit=10000`, token),
+      (t) => `${JSON.parse(t.body).items.length} items, ${(t.bytes / 1e6).toFixed(1)} MB`,
+    );
+    results.cursorPageMs = await measure(
+      'next page of 10,000 (after=nextCursor)',
+      async () => {
+        const firstPage = JSON.parse((await timedGet(`${base}/movements?from=${randomInstant()}&limit=10000`, token)).body);
+        return timedGet(`${base}/movements?from=${new Date(start).toISOString()}&after=${firstPage.nextCursor}&limit=10000`, token);
+      },
+      (t) => `${JSON.parse(t.body).items.length} items`,
+    );
+    results.playerHistoryMs = await measure(
+      "one player's whole history (limit=10000)",
+      async () => {
+        const [{ id }] = await ds.query(`SELECT player_id::text AS id FROM last_positions ORDER BY random() LIMIT 1`);
+        return timedGet(`${base}/players/${id}/movements?limit=10000`, token);
+      },
+      (t) => `${JSON.parse(t.body).items.length} items`,
+    );
+
+    const rates: number[] = [];
+    for (let i = 0; i < exportRuns; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/movements`, { headers: { authorization: `Bearer ${token}`, accept: exportAccept } });
+      if (res.status !== 200 || !res.body) throw new Error(`export: HTTP ${res.status}`);
+      let lines = 0;
+      let bytes = 0;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        for (let j = chunk.indexOf(10); j !== -1; j = chunk.indexOf(10, j + 1)) lines++;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const eventsOut = exportAccept === 'text/csv' ? lines - 1 : lines;
+      rates.push(eventsOut / seconds);
+      console.log(
+        `full export (${exportAccept}) run ${i + 1}: ${eventsOut.toLocaleString('en')} events, ${(bytes / 1e9).toFixed(2)} GB in ${seconds.toFixed(1)} s = ` +
+          `${Math.round(eventsOut / seconds).toLocaleString('en')} events/s`,
+      );
+    }
+    if (rates.length) {
+      results.exportEventsPerSecond = Math.round(median(rates));
+      console.log(`${'full export rate'.padEnd(44)} median ${results.exportEventsPerSecond.toLocaleString('en')} events/s`);
+    }
+
+    if (args.explain) {
+      const streams: string[] = (await ds.query(`SELECT id::text FROM players`)).map((r: { id: string }) => movementStreamId(r.id));
+      const at = randomInstant();
+      const from = randomInstant();
+      const page = JSON.parse((await timedGet(`${base}/movements?from=${from}&limit=10000`, token)).body);
+      const plans: [string, string, unknown[]][] = [
+        ['world snapshot (LATEST_OF_STREAMS_AT)', LATEST_OF_STREAMS_AT, [JSON.stringify(streams), PLAYER_MOVED, at, 2 * streams.length]],
+        ['page of 10,000 across players (READ_ALL_RANGE)', READ_ALL_RANGE, [null, from, null, PLAYER_MOVED, 10_001]],
+        ['next page after a cursor (READ_ALL_RANGE)', READ_ALL_RANGE, [String(page.nextCursor), from, null, PLAYER_MOVED, 10_001]],
+        ["one player's history (READ_STREAM_RANGE)", READ_STREAM_RANGE, [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001]],
+      ];
+      for (const [title, sql, params] of plans) {
+        await ds.query(sql, params); // warm, as in the runs above
+        const rows: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+        console.log(`\n--- ${title}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+      }
+    }
+    console.log(JSON.stringify(results));
+  } finally {
+    await server.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(`bench-replay failed: ${(error as Error)?.stack ?? error}`);
+    process.exit(1);
+  });
+}
