@@ -287,6 +287,11 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       const csvRange = await get(range, boss.token, 'text/csv');
       expect(parseCsv(csvRange.text).slice(1).map((r) => Number(r[8]))).toEqual(pagedRange.items.map((m) => m.position));
 
+      // Accept allows none of the formats: 406, as JSON.
+      const html = await get(`${server.url}/players/${kai.player.id}/movements`, boss.token, 'text/html');
+      expect(html.status).toBe(406);
+      expect(html.body).toMatchObject({ statusCode: 406, error: 'Not Acceptable' });
+
       // An empty range is a header only, or nothing.
       const empty = `${server.url}/players/${lea.player.id}/movements?from=2000-01-01&to=2000-01-02`;
       expect((await get(empty, boss.token, 'application/x-ndjson')).text).toBe('');

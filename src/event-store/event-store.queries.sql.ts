@@ -97,29 +97,32 @@ export const READ_MANY_STREAMS_RANGE = readManyStreamsRangeSql(RANGE_COLUMNS);
  * stream's newest one among them is taken; only wanted streams absent from that window
  * are probed one by one. Both halves are exact: every event of a stream in the window
  * is newer than everything before the window, so the window holds the stream's latest.
- * Grouped in "C" collation: the ids only need grouping, and it sorts far faster.
+ * Grouped in "C" collation: the ids only need grouping, and it sorts far faster. The
+ * winners are fetched by their row address (ctid), one heap visit each instead of an
+ * index descent (a fifth of the buffer accesses): safe within this one statement, as
+ * events is append-only and nothing can move a row while the statement holds its lock.
  */
 export const LATEST_OF_STREAMS_AT = `
   WITH wanted AS (
     SELECT stream_id FROM json_array_elements_text($1::json) AS s(stream_id)
   ),
   scanned AS MATERIALIZED (
-    SELECT stream_id, recorded_at, global_position FROM events
+    SELECT stream_id, recorded_at, global_position, ctid AS row_id FROM events
     WHERE type = $2 AND recorded_at <= $3::timestamptz
     ORDER BY recorded_at DESC, global_position DESC
     LIMIT $4
   ),
   newest AS MATERIALIZED (
-    SELECT DISTINCT ON (stream_id COLLATE "C") stream_id, global_position FROM scanned
+    SELECT DISTINCT ON (stream_id COLLATE "C") stream_id, row_id FROM scanned
     ORDER BY stream_id COLLATE "C", recorded_at DESC, global_position DESC
   ),
   in_window AS (
-    SELECT n.global_position FROM newest n JOIN wanted w ON w.stream_id = n.stream_id
+    SELECT n.row_id FROM newest n JOIN wanted w ON w.stream_id = n.stream_id
   ),
   before_window AS (
-    SELECT e.global_position FROM wanted w
+    SELECT e.row_id FROM wanted w
     CROSS JOIN LATERAL (
-      SELECT global_position FROM events
+      SELECT ctid AS row_id FROM events
       WHERE events.stream_id = w.stream_id AND type = $2 AND recorded_at <= $3::timestamptz
       ORDER BY recorded_at DESC, global_position DESC
       LIMIT 1
@@ -129,7 +132,7 @@ export const LATEST_OF_STREAMS_AT = `
   SELECT stream_id AS "streamId", global_position::text AS "globalPosition", data,
     to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "recordedAt"
   FROM events
-  WHERE global_position = ANY(ARRAY(SELECT global_position FROM in_window UNION ALL SELECT global_position FROM before_window))`;
+  WHERE ctid = ANY(ARRAY(SELECT row_id FROM in_window UNION ALL SELECT row_id FROM before_window))`;
 
 /**
  * The same ranges for exports, as text ready to print: per row the global position, the
