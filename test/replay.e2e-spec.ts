@@ -59,6 +59,8 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       const res = await get(`${server.url}/players/${ada.player.id}/movements`, boss.token);
       expect(res.status).toBe(200);
       expect(res.body.nextCursor).toBeNull();
+      // Ids are UUIDs: any letter case names the same player.
+      expect((await get(`${server.url}/players/${ada.player.id.toUpperCase()}/movements`, ada.token)).body).toEqual(res.body);
       expect(res.body.items).toEqual(await recorded(server, [ada.player.id]));
       expect(res.body.items.map((m: any) => [m.x, m.y, m.z, m.heading, m.seq])).toEqual([
         [1, 2, 3, 0.5, 1],
@@ -210,6 +212,19 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       // Every player when left out: the same movements appear, in the same order.
       const everyone = await allPages(`${server.url}/movements?from=${expected[0].at}&limit=10000`, boss.token);
       expect(everyone.items.filter((m) => m.playerId === gus.player.id || m.playerId === hal.player.id)).toEqual(expected);
+    });
+
+    it('reads many named players (past the stream-by-stream merge) the same way', async () => {
+      const movers = [await registerAndLogin(server.url), await registerAndLogin(server.url)];
+      await Promise.all(movers.map((m, w) => moves(m, Array.from({ length: 5 }, (_, i) => ({ x: i, y: w, seq: i })))));
+      const idle = await Promise.all(Array.from({ length: 70 }, () => registerAndLogin(server.url)));
+      const ids = [...movers, ...idle].map((p) => p.player.id);
+      const expected = await recorded(server, ids);
+      expect(expected).toHaveLength(10);
+      const { items } = await allPages(`${server.url}/movements?players=${ids.join(',')}&limit=3`, boss.token);
+      expect(items).toEqual(expected);
+      const nd = await get(`${server.url}/movements?players=${ids.join(',')}`, boss.token, 'application/x-ndjson');
+      expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(expected);
     });
 
     it('pages across concurrent appends without a duplicate or a gap', async () => {

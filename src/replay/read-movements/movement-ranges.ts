@@ -20,8 +20,10 @@ export class MovementRanges {
 
   /** `playerIds` null = every player. */
   async resolve(playerIds: string[] | null, request: MovementRangeRequest): Promise<EventRange> {
-    if (playerIds !== null) await this.requirePlayers(playerIds);
-    const streamIds = playerIds === null ? null : playerIds.map(movementStreamId);
+    // Ids are UUIDs, whose text is case-insensitive; stream ids hold them in lower case.
+    const ids = playerIds === null ? null : [...new Set(playerIds.map((id) => id.toLowerCase()))];
+    if (ids !== null) await this.requirePlayers(ids);
+    const streamIds = ids === null ? null : ids.map(movementStreamId);
     if (request.after !== null) await this.requireCursor(request.after, streamIds);
     return { type: PLAYER_MOVED, streamIds, from: request.from, to: request.to, after: request.after };
   }
