@@ -120,4 +120,24 @@ describe('limits that need their own settings', () => {
       await server.close();
     }
   });
+
+  it('refuses positions with unavailable once APPEND_QUEUE_MAX_EVENTS are waiting, instead of queueing without bound', async () => {
+    const server = await startTestServer({ APPEND_QUEUE_MAX_EVENTS: '3', APPEND_BATCH_WINDOW_MS: '300' });
+    try {
+      const { token, player } = await registerAndLogin(server.url);
+      const { socket } = await connect(server.url, token);
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => sendPosition(socket, { x: i, y: 0, seq: i })));
+      expect(answers.slice(0, 3)).toEqual([0, 1, 2].map((seq) => ({ ok: true, seq })));
+      for (const a of answers.slice(3)) {
+        expect(a).toEqual({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('busy') } });
+      }
+      const [{ n }] = await server.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = $1`, [`movement-${player.id}`]);
+      expect(n).toBe(3);
+      // Once the batch is recorded there is room again.
+      await expect(sendPosition(socket, { x: 9, y: 9, seq: 9 })).resolves.toEqual({ ok: true, seq: 9 });
+      socket.close();
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -21,7 +21,7 @@ export interface Settings {
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
   broadcastIntervalMs: number;
-  appendBatch: { windowMs: number; maxEvents: number };
+  appendBatch: { windowMs: number; maxEvents: number; maxQueuedEvents: number };
   world: { min: number; max: number };
   rateLimit: { perSecond: number; burst: number };
   /** Units per second; null = no speed check. */
@@ -69,6 +69,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'players:moved tick; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '5', meaning: 'How long positions are collected before one batched append.' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
+  { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
   { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
   { env: 'WORLD_MAX', default: '100000', meaning: 'Highest coordinate on each axis (x, y, z).' },
   { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
@@ -184,6 +185,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 5, { min: 0, max: 1000 }),
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
+      maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
     rateLimit: {

@@ -16,6 +16,13 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** Too many movements are waiting to be recorded (APPEND_QUEUE_MAX_EVENTS). */
+export class QueueFullError extends Error {
+  constructor() {
+    super('the server is busy recording other movements');
+  }
+}
+
 /**
  * Group commit for movements. Positions arriving within a short window are appended in
  * one round trip and one commit; each caller's promise settles only after that commit,
@@ -58,8 +65,12 @@ export class MovementBatcher implements OnApplicationShutdown {
     if (!this.flushing && this.queue.length === 0) this.forgetReleased();
   }
 
-  /** Resolves once the movement is committed (never before). */
+  /** Resolves once the movement is committed (never before); rejects at once when too much is waiting. */
   record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
+    if (this.queue.length >= this.settings.appendBatch.maxQueuedEvents) {
+      // The database is not keeping up: refuse now rather than grow memory without bound.
+      return Promise.reject(new QueueFullError());
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
       if (this.queue.length >= this.settings.appendBatch.maxEvents) this.flushSoon(0);

@@ -2,7 +2,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
 import { MotionStates } from './motion-states';
-import { MovementBatcher } from './movement-batcher';
+import { MovementBatcher, QueueFullError } from './movement-batcher';
 import { MovementRejected } from './movement-error-code';
 import { decideMovement } from './movement-rules';
 import { RecordMovement, RecordMovementResult } from './record-movement.command';
@@ -24,8 +24,9 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     try {
       // Resolves after the commit; the batcher then publishes PlayersMoved for the batch.
       await this.batcher.record(player.id, movement, eventMetadata(command.sessionId, randomUUID()));
-    } catch {
-      throw new MovementRejected('unavailable', 'the movement was not recorded (database unavailable); send it again', movement.seq);
+    } catch (error) {
+      const why = error instanceof QueueFullError ? 'the server is busy' : 'the database is unavailable';
+      throw new MovementRejected('unavailable', `the movement was not recorded (${why}); send it again`, movement.seq);
     }
     return { seq: movement.seq };
   }
