@@ -191,6 +191,35 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
     });
   });
 
+  describe('GET /world/snapshot past the window of newest movements', () => {
+    it('finds players whose last move is older than the newest movements of everyone else', async () => {
+      const quiet = await registerAndLogin(server.url);
+      const busy = await registerAndLogin(server.url);
+      await moves(quiet, [{ x: 7, y: 7, seq: 1 }]);
+      const [quietMove] = await recorded(server, [quiet.player.id]);
+      // More movements after it than any snapshot window (at least 1,000) holds.
+      const start = Date.parse(quietMove.at) + 10;
+      await importEvents(
+        server.dataSource,
+        Array.from({ length: 2_500 }, (_, i) => ({
+          streamId: `movement-${busy.player.id}`,
+          streamVersion: i + 1,
+          type: 'PlayerMoved',
+          data: { x: i, y: -i, z: 0, heading: 0, seq: i },
+          metadata: { eventId: randomUUID(), correlationId: 'bulk', causationId: 'bulk' },
+          recordedAt: new Date(start + i),
+        })),
+      );
+      const res = await get(`${server.url}/world/snapshot?at=${new Date(start + 2_600).toISOString()}`, boss.token);
+      expect(res.status).toBe(200);
+      const byId = new Map<string, any>(res.body.players.map((p: any) => [p.id, p]));
+      expect(byId.get(quiet.player.id).position).toEqual({ x: 7, y: 7, z: 0, heading: 0, at: quietMove.at });
+      expect(byId.get(busy.player.id).position).toMatchObject({ x: 2_499, y: -2_499 });
+      const mid = await get(`${server.url}/world/snapshot?at=${new Date(start + 1_200).toISOString()}`, boss.token);
+      expect(mid.body.players.find((p: any) => p.id === busy.player.id).position).toMatchObject({ x: 1_200, y: -1_200 });
+    });
+  });
+
   describe('GET /movements (across players)', () => {
     it('merges the named players in recorded order and pages through them', async () => {
       const gus = await registerAndLogin(server.url);

@@ -84,55 +84,52 @@ export const READ_ALL_RANGE = readAllRangeSql(RANGE_COLUMNS);
 export const READ_STREAMS_RANGE = readStreamsRangeSql(RANGE_COLUMNS);
 export const READ_MANY_STREAMS_RANGE = readManyStreamsRangeSql(RANGE_COLUMNS);
 
+const STATE_COLUMNS = `stream_id AS "streamId", global_position::text AS "globalPosition", data,
+  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "recordedAt"`;
+
 /**
- * The latest event of one type ($2) in each stream ($1, a JSON array of stream ids: for
- * 10,000 ids half the cost of a text[] parameter) recorded at or before the instant $3.
- * Streams without such an event are left out.
+ * The newest event of each stream among the $3 newest events of type $1 recorded at or
+ * before the instant $2, with how many events were scanned ("scanned" < $3: the window
+ * reached the first event, so a stream absent here has no event before the instant).
  *
- * Probing each stream's index backwards touches one random leaf page (and heap page)
- * per stream: ~20,000 scattered pages for 10,000 players. Most of the answer is usually
- * in the newest events before the instant, and those are adjacent in
- * events_recorded_position_idx and in the heap (it is append-only, in time order). So
- * the last $4 events before the instant are scanned first, newest first, and each
- * stream's newest one among them is taken; only wanted streams absent from that window
- * are probed one by one. Both halves are exact: every event of a stream in the window
- * is newer than everything before the window, so the window holds the stream's latest.
- * Grouped in "C" collation: the ids only need grouping, and it sorts far faster. The
- * winners are fetched by their row address (ctid), one heap visit each instead of an
- * index descent (a fifth of the buffer accesses): safe within this one statement, as
- * events is append-only and nothing can move a row while the statement holds its lock.
+ * A world snapshot needs each player's latest movement before an instant. Probing every
+ * stream's index backwards touches one random leaf page (and heap page) per stream:
+ * ~20,000 scattered pages for 10,000 players. But most of the answer is in the newest
+ * events before the instant, and those are adjacent in events_recorded_position_idx and
+ * in the heap (append-only, in time order), so this reads a few hundred adjacent pages.
+ * Exact: every event of a stream inside the window is newer than all of its events
+ * before the window. Grouped in "C" collation (grouping needs no locale order, and it
+ * sorts far faster); the winners are fetched by row address (ctid): one heap visit
+ * each instead of an index descent, safe within one statement as events is append-only.
+ */
+export const NEWEST_PER_STREAM_BEFORE = `
+  WITH scanned AS MATERIALIZED (
+    SELECT stream_id, recorded_at, global_position, ctid AS row_id FROM events
+    WHERE type = $1 AND recorded_at <= $2::timestamptz
+    ORDER BY recorded_at DESC, global_position DESC
+    LIMIT $3
+  ),
+  newest AS (
+    SELECT DISTINCT ON (stream_id COLLATE "C") row_id FROM scanned
+    ORDER BY stream_id COLLATE "C", recorded_at DESC, global_position DESC
+  )
+  SELECT ${STATE_COLUMNS}, (SELECT count(*) FROM scanned)::int AS scanned
+  FROM events
+  WHERE ctid = ANY(ARRAY(SELECT row_id FROM newest))`;
+
+/**
+ * The latest event of type $2 recorded at or before $3 in each stream of $1 (a JSON
+ * array of ids: for thousands of ids cheaper than a text[] parameter): one backward
+ * probe of events_stream_recorded_idx per stream. For the streams a window missed.
  */
 export const LATEST_OF_STREAMS_AT = `
-  WITH wanted AS (
-    SELECT stream_id FROM json_array_elements_text($1::json) AS s(stream_id)
-  ),
-  scanned AS MATERIALIZED (
-    SELECT stream_id, recorded_at, global_position, ctid AS row_id FROM events
-    WHERE type = $2 AND recorded_at <= $3::timestamptz
+  SELECT ${STATE_COLUMNS} FROM json_array_elements_text($1::json) AS s(wanted)
+  CROSS JOIN LATERAL (
+    SELECT stream_id, global_position, data, recorded_at FROM events
+    WHERE stream_id = s.wanted AND type = $2 AND recorded_at <= $3::timestamptz
     ORDER BY recorded_at DESC, global_position DESC
-    LIMIT $4
-  ),
-  newest AS MATERIALIZED (
-    SELECT DISTINCT ON (stream_id COLLATE "C") stream_id, row_id FROM scanned
-    ORDER BY stream_id COLLATE "C", recorded_at DESC, global_position DESC
-  ),
-  in_window AS (
-    SELECT n.row_id FROM newest n JOIN wanted w ON w.stream_id = n.stream_id
-  ),
-  before_window AS (
-    SELECT e.row_id FROM wanted w
-    CROSS JOIN LATERAL (
-      SELECT ctid AS row_id FROM events
-      WHERE events.stream_id = w.stream_id AND type = $2 AND recorded_at <= $3::timestamptz
-      ORDER BY recorded_at DESC, global_position DESC
-      LIMIT 1
-    ) e
-    WHERE w.stream_id NOT IN (SELECT stream_id FROM newest)
-  )
-  SELECT stream_id AS "streamId", global_position::text AS "globalPosition", data,
-    to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "recordedAt"
-  FROM events
-  WHERE ctid = ANY(ARRAY(SELECT row_id FROM in_window UNION ALL SELECT row_id FROM before_window))`;
+    LIMIT 1
+  ) e`;
 
 /**
  * The same ranges for exports, as text ready to print: per row the global position, the

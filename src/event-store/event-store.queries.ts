@@ -6,6 +6,7 @@ import {
   EVENT_AT_POSITION,
   exportColumns,
   LATEST_OF_STREAMS_AT,
+  NEWEST_PER_STREAM_BEFORE,
   RANGE_COLUMNS,
   readAllRangeSql,
   readManyStreamsRangeSql,
@@ -74,9 +75,6 @@ export interface StreamRangeOptions {
   /** Aborted: no further batch is read. */
   signal?: AbortSignal;
 }
-
-/** Twice the streams: enough to catch every stream that moved at a similar rate lately, and cheap (adjacent rows). */
-const defaultWindow = (streams: number): number => Math.min(100_000, Math.max(1_000, 2 * streams));
 
 /** Up to this many streams are merged stream by stream; more go through the time index. */
 const MERGE_STREAMS_UP_TO = 64;
@@ -150,19 +148,21 @@ export class EventQueries {
   }
 
   /**
-   * The latest event of `type` in each stream recorded at or before `at`; streams without
-   * one are absent. `window` = how many of the newest events before `at` are scanned
-   * before probing the remaining streams one by one (see LATEST_OF_STREAMS_AT).
+   * The newest event of `type` of each stream among the `window` newest events recorded
+   * at or before `at` (see NEWEST_PER_STREAM_BEFORE). `exhaustive`: the window reached
+   * the first such event, so streams absent from `states` have none before `at`; when
+   * false, ask latestOfStreamsAt for the streams you need that are absent.
    */
-  async latestOfStreamsAt<Data>(
-    streamIds: string[],
-    type: string,
-    at: Date,
-    window = defaultWindow(streamIds.length),
-    db?: Queryable,
-  ): Promise<StreamState<Data>[]> {
+  async newestPerStreamBefore<Data>(type: string, at: Date, window: number): Promise<{ states: StreamState<Data>[]; exhaustive: boolean }> {
+    const rows: (StreamState<Data> & { scanned: number })[] = await this.query(NEWEST_PER_STREAM_BEFORE, [type, at, window], 'object');
+    const exhaustive = rows.length === 0 || rows[0].scanned < window;
+    return { states: rows.map(({ scanned: _, ...state }) => state), exhaustive };
+  }
+
+  /** The latest event of `type` in each stream recorded at or before `at`; streams without one are absent. */
+  async latestOfStreamsAt<Data>(streamIds: string[], type: string, at: Date, db?: Queryable): Promise<StreamState<Data>[]> {
     if (streamIds.length === 0) return [];
-    return this.query(LATEST_OF_STREAMS_AT, [JSON.stringify(streamIds), type, at, window], 'object', db);
+    return this.query(LATEST_OF_STREAMS_AT, [JSON.stringify(streamIds), type, at], 'object', db);
   }
 
   private run<Row>(range: EventRange, limit: number, columns: string, extra: unknown[], mode: RowMode, db?: Queryable): Promise<Row[]> {

@@ -22,3 +22,5 @@ export const PLAYER_WITH_LAST_POSITION = `
 /** In byte order ("C"): a stable order for 10,000 names at a fraction of a locale sort's cost. */
 export const ALL_PLAYERS = `
   SELECT id::text, username FROM players ORDER BY username COLLATE "C", id`;
+
+export const COUNT_PLAYERS = `SELECT count(*)::int AS count FROM players`;

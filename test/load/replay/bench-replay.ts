@@ -6,9 +6,10 @@ import { startWaypoint } from '../../../src/bootstrap';
 import { createLogger } from '../../../src/common/logger';
 import { loadSettings } from '../../../src/config/settings';
 import { EventQueries } from '../../../src/event-store';
-import { LATEST_OF_STREAMS_AT, READ_ALL_RANGE, READ_STREAM_RANGE } from '../../../src/event-store/event-store.queries.sql';
+import { LATEST_OF_STREAMS_AT, NEWEST_PER_STREAM_BEFORE, READ_ALL_RANGE, READ_STREAM_RANGE } from '../../../src/event-store/event-store.queries.sql';
 import { PLAYER_MOVED } from '../../../src/movement/position';
 import { movementStreamId } from '../../../src/players/player-streams';
+import { snapshotWindow } from '../../../src/replay/world-snapshot/world-snapshot.handler';
 import { ChangeRole } from '../../../src/roles/change-role/change-role.command';
 import { median, parseArgs } from './args';
 
@@ -19,7 +20,8 @@ import { median, parseArgs } from './args';
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test DATABASE_SCHEMA=bench_replay \
  *     npm run bench:replay -- [--runs 15] [--export-runs 3] [--explain]
  *
- * - snapshot: GET /world/snapshot at a random instant of the history;
+ * - snapshot: GET /world/snapshot at a random instant of the history (its pages are
+ *   usually not cached yet), and the same instant asked twice (the second time);
  * - page: GET /movements?from=<random instant>&limit=10000 (10,000 events across players),
  *   then the same continued with after=<its nextCursor>; and one player's whole history;
  * - export: GET /movements with Accept: application/x-ndjson over the whole history,
@@ -106,6 +108,15 @@ async function main(): Promise<void> {
       () => timedGet(`${base}/world/snapshot?at=${randomInstant()}`, token),
       (t) => `${JSON.parse(t.body).players.length} players`,
     );
+    results.snapshotCachedMs = await measure(
+      'world snapshot, same instant again (cached)',
+      async () => {
+        const at = randomInstant();
+        await timedGet(`${base}/world/snapshot?at=${at}`, token);
+        return timedGet(`${base}/world/snapshot?at=${at}`, token);
+      },
+      (t) => `${JSON.parse(t.body).players.length} players`,
+    );
     results.pageMs = await measure(
       'page of 10,000 movements (from=random)',
       () => timedGet(`${base}/movements?from=${randomInstant()}&limit=10000`, token),
@@ -158,7 +169,8 @@ async function main(): Promise<void> {
       const from = randomInstant();
       const page = JSON.parse((await timedGet(`${base}/movements?from=${from}&limit=10000`, token)).body);
       const plans: [string, string, unknown[]][] = [
-        ['world snapshot (LATEST_OF_STREAMS_AT)', LATEST_OF_STREAMS_AT, [JSON.stringify(streams), PLAYER_MOVED, at, 2 * streams.length]],
+        ['world snapshot: newest per stream in the window (NEWEST_PER_STREAM_BEFORE)', NEWEST_PER_STREAM_BEFORE, [PLAYER_MOVED, at, snapshotWindow(streams.length)]],
+        ['world snapshot: players the window missed, 100 of them (LATEST_OF_STREAMS_AT)', LATEST_OF_STREAMS_AT, [JSON.stringify(streams.slice(0, 100)), PLAYER_MOVED, at]],
         ['page of 10,000 across players (READ_ALL_RANGE)', READ_ALL_RANGE, [null, from, null, PLAYER_MOVED, 10_001]],
         ['next page after a cursor (READ_ALL_RANGE)', READ_ALL_RANGE, [String(page.nextCursor), from, null, PLAYER_MOVED, 10_001]],
         ["one player's history (READ_STREAM_RANGE)", READ_STREAM_RANGE, [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001]],
