@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -913,8 +914,65 @@ function machine() {
   return { nproc: cpus().length, cpuModel: model, memoryGb: round1(totalmem() / 1024 ** 3), node: process.version, kernel: release(), loadavgAtStart: loadavg().map(round1) };
 }
 
+/** Resolves when nothing listens on 127.0.0.1:port. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const probe = createNetServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort(true)));
+  });
+}
+
+/**
+ * One benchmark at a time per machine: a second run would drop the first one's schema
+ * under its running server (PostgreSQL reports it as deadlocks) and fight over the ports.
+ */
+async function takeMachineLock(options: Options): Promise<() => void> {
+  const lock = join(tmpdir(), 'waypoint-load-bench.lock');
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(lock, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(holder, 0);
+      alive = true;
+    } catch {
+      alive = false;
+    }
+    if (alive && holder !== process.pid) fail(`another load benchmark (pid ${holder}) is running on this machine; wait for it (lock ${lock})`);
+    writeFileSync(lock, String(process.pid));
+  }
+  const release = () => {
+    try {
+      if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', release);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the servers under test`);
+      for (const server of ServerProcess.running) server.child.kill('SIGTERM');
+      process.exit(130);
+    });
+  }
+  for (const [name, port] of [
+    ['waypoint', options.portWaypoint],
+    ['ceiling', options.portCeiling],
+  ] as const) {
+    if (options.servers.includes(name) && !(await portFree(port))) {
+      release();
+      fail(`port ${port} for ${name} is in use: is a server from an earlier run still up? (choose another with --port-${name})`);
+    }
+  }
+  return release;
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  const releaseLock = await takeMachineLock(options);
   const out = resolve(options.out);
   mkdirSync(dirname(out), { recursive: true });
   const outBase = out.replace(/\.json$/, '');
@@ -965,6 +1023,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nresults: ${out}`);
+  releaseLock();
 }
 
 main().catch((error) => {

@@ -26,6 +26,8 @@ export interface ProbeMemory {
  * GET /health answers 200, stopped with SIGTERM (SIGKILL if it hangs).
  */
 export class ServerProcess {
+  /** Servers started and not yet exited, so an interrupted run can stop them. */
+  static readonly running = new Set<ServerProcess>();
   private nextProbe = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private exited: Promise<number | null>;
@@ -41,6 +43,7 @@ export class ServerProcess {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code) => {
         this.exitCode = code;
+        ServerProcess.running.delete(this);
         for (const pending of this.waiting.values()) pending.reject(new Error(`${spec.name} exited`));
         this.waiting.clear();
         resolve(code);
@@ -89,6 +92,7 @@ export class ServerProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const server = new ServerProcess(spec, child, createWriteStream(spec.logFile, { flags: 'a' }));
+    ServerProcess.running.add(server);
     await server.waitReady(readyTimeoutMs);
     return server;
   }
