@@ -1,3 +1,4 @@
+import { toColumns } from './event-columns';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
 import type { Queryable } from './event-store.service';
 import { VersionedNewEvent } from './event-store.types';
@@ -31,31 +32,15 @@ export const VACUUM_ANALYZE_EVENTS = `VACUUM (ANALYZE) events`;
  */
 export async function importEvents(tx: Queryable, events: HistoricalEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  const n = events.length;
-  const streams = new Array<string>(n);
-  const versions = new Array<number>(n);
-  const types = new Array<string>(n);
-  const schemaVersions = new Array<number>(n);
-  const data = new Array<string>(n);
-  const metadata = new Array<string>(n);
-  const recordedAt = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const e = events[i];
-    streams[i] = e.streamId;
-    versions[i] = e.streamVersion;
-    types[i] = e.type;
-    schemaVersions[i] = e.schemaVersion ?? 1;
-    data[i] = JSON.stringify(e.data);
-    metadata[i] = JSON.stringify(e.metadata);
-    recordedAt[i] = e.recordedAt.toISOString();
-  }
+  const columns = toColumns(events);
+  const recordedAt = events.map((e) => e.recordedAt.toISOString());
   try {
-    await tx.query(IMPORT_EVENTS, [streams, versions, types, schemaVersions, data, metadata, recordedAt]);
+    await tx.query(IMPORT_EVENTS, [...columns, recordedAt]);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ConcurrencyError([...new Set(streams)], 'a stream version is already taken');
+    if (isUniqueViolation(error)) throw new ConcurrencyError([...new Set(columns[0])], 'a stream version is already taken');
     throw error;
   }
-  return n;
+  return events.length;
 }
 
 /** Refreshes planner statistics (or also vacuums) after a bulk import; cannot run inside a transaction. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { toColumns } from './event-columns';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
 import {
   appendBatchSql,
@@ -169,25 +170,4 @@ export class EventStore {
   ): Promise<RecordedEvent[]> {
     return tx.query(READ_ALL_AFTER, [checkpoint.transactionId, checkpoint.globalPosition, limit, types]);
   }
-}
-
-/** Parallel arrays for unnest(): one bind parameter per column, however many rows. */
-function toColumns(events: VersionedNewEvent[]): unknown[][] {
-  const n = events.length;
-  const streams = new Array<string>(n);
-  const versions = new Array<number>(n);
-  const types = new Array<string>(n);
-  const schemaVersions = new Array<number>(n);
-  const data = new Array<string>(n);
-  const metadata = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const e = events[i];
-    streams[i] = e.streamId;
-    versions[i] = e.streamVersion;
-    types[i] = e.type;
-    schemaVersions[i] = e.schemaVersion ?? 1;
-    data[i] = JSON.stringify(e.data);
-    metadata[i] = JSON.stringify(e.metadata);
-  }
-  return [streams, versions, types, schemaVersions, data, metadata];
 }
