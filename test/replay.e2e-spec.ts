@@ -331,6 +331,26 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       const csvRange = await get(range, boss.token, 'text/csv');
       expect(parseCsv(csvRange.text).slice(1).map((r) => Number(r[8]))).toEqual(pagedRange.items.map((m) => m.position));
 
+      // Text that needs escaping (an event id from an import, say) survives both formats.
+      const odd = await registerAndLogin(server.url);
+      await importEvents(server.dataSource, [
+        {
+          streamId: `movement-${odd.player.id}`,
+          streamVersion: 1,
+          type: 'PlayerMoved',
+          data: { x: 0.1 + 0.2, y: -1e-7, z: 1e21, heading: 2, seq: 9007199254740991 },
+          metadata: { eventId: 'odd "id", with\na newline', correlationId: 'import', causationId: 'import' },
+          recordedAt: new Date('2025-01-01T00:00:00.001Z'),
+        },
+      ]);
+      const oddPage = (await get(`${server.url}/players/${odd.player.id}/movements`, boss.token)).body.items;
+      expect(oddPage[0]).toMatchObject({ id: 'odd "id", with\na newline', x: 0.30000000000000004, y: -1e-7, z: 1e21, seq: 9007199254740991 });
+      const oddNd = await get(`${server.url}/players/${odd.player.id}/movements`, boss.token, 'application/x-ndjson');
+      expect(oddNd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(oddPage);
+      const oddCsv = parseCsv((await get(`${server.url}/players/${odd.player.id}/movements`, boss.token, 'text/csv')).text);
+      expect(oddCsv[1][0]).toBe('odd "id", with\na newline');
+      expect(oddCsv[1].slice(2, 7).map(Number)).toEqual([0.30000000000000004, -1e-7, 1e21, 2, 9007199254740991]);
+
       // Accept allows none of the formats: 406, as JSON.
       const html = await get(`${server.url}/players/${kai.player.id}/movements`, boss.token, 'text/html');
       expect(html.status).toBe(406);

@@ -130,16 +130,3 @@ export const LATEST_OF_STREAMS_AT = `
     ORDER BY recorded_at DESC, global_position DESC
     LIMIT 1
   ) e`;
-
-/**
- * The same ranges for exports, as text ready to print: per row the global position, the
- * stream id, the event id as a JSON string, recorded_at as ISO 8601 text, then the data
- * fields named by parameters $first… as JSON text (SQL NULL when absent). Nothing needs
- * parsing on the way out: exports write hundreds of thousands of rows a second, and
- * turning jsonb into objects and back into text was most of the work.
- */
-export function exportColumns(firstFieldParam: number, fields: number): string {
-  const data = Array.from({ length: fields }, (_, i) => `(data -> $${firstFieldParam + i}::text)::text`).join(', ');
-  return `global_position::text, stream_id, (metadata -> 'eventId')::text,
-  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')${fields ? `, ${data}` : ''}`;
-}

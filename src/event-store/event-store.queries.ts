@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Queryable } from './event-store.service';
+import { exportBatchSql, exportLineSql, ExportSpec } from './event-store.export.sql';
 import {
   EVENT_AT_POSITION,
-  exportColumns,
   LATEST_OF_STREAMS_AT,
   NEWEST_PER_STREAM_BEFORE,
   RANGE_COLUMNS,
@@ -39,18 +39,12 @@ export interface RangeEvent<Data = unknown> {
   recordedAt: string;
 }
 
-/**
- * An event as exports read it: text ready to print, nothing parsed. `fields` holds the
- * requested data fields as JSON text, in the order asked, null where a field is absent.
- */
-export interface RangeEventText {
-  globalPosition: string;
-  streamId: string;
-  /** The event id as a JSON string literal (quoted, escaped). */
-  eventIdJson: string;
-  /** ISO 8601, UTC, millisecond precision. */
-  recordedAt: string;
-  fields: (string | null)[];
+/** One batch of an export: its text (whole lines), how many events, the last one's position. */
+export interface ExportBatch {
+  text: string;
+  count: number;
+  /** Global position of the batch's last event: where the next batch continues. */
+  last: string | null;
 }
 
 /** A stream's state as of an instant: its latest event then. */
@@ -79,8 +73,6 @@ export interface StreamRangeOptions {
 /** Up to this many streams are merged stream by stream; more go through the time index. */
 const MERGE_STREAMS_UP_TO = 64;
 
-type RowMode = 'object' | 'array';
-
 /**
  * Replay reads of the event store: time ranges in recorded order with keyset cursors,
  * streamed exports in batches, and the state of many streams as of an instant.
@@ -107,38 +99,32 @@ export class EventQueries {
 
   /** Up to `limit` events of the range, in recorded order (recorded_at, then global position). */
   readRange<Data>(range: EventRange, limit: number, db?: Queryable): Promise<RangeEvent<Data>[]> {
-    return this.run(range, limit, RANGE_COLUMNS, [], 'object', db);
+    return this.run(range, limit, RANGE_COLUMNS, db);
   }
 
-  /** readRange for exports: rows as text (see RangeEventText). */
-  async readRangeText(range: EventRange, limit: number, fields: string[]): Promise<RangeEventText[]> {
-    const first = range.streamIds === null ? 6 : 7;
-    const rows: (string | null)[][] = await this.run(range, limit, exportColumns(first, fields.length), fields, 'array');
-    const out = new Array<RangeEventText>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      out[i] = { globalPosition: r[0]!, streamId: r[1]!, eventIdJson: r[2] ?? 'null', recordedAt: r[3]!, fields: r.slice(4) };
-    }
-    return out;
+  /** One batch of an export: up to `limit` events of the range, as text written by PostgreSQL (see exportLineSql). */
+  async readExportBatch(range: EventRange, spec: ExportSpec, limit: number, line = exportLineSql(spec)): Promise<ExportBatch> {
+    const rows: ExportBatch[] = await this.run(range, limit, `${line} AS line, recorded_at, global_position`, undefined, exportBatchSql);
+    return rows[0] ?? { text: '', count: 0, last: null };
   }
 
   /**
-   * The whole range as batches of keyset pages (of readRangeText rows), without holding
-   * it in memory or a connection between batches. The next batch is read while the
-   * caller handles the current one; stop by aborting the signal or leaving the loop.
+   * The whole range as batches of text, without holding it in memory or a connection
+   * between batches: each batch is one keyset query continuing after the previous one.
+   * The next batch is read while the caller writes the current one; stop by aborting
+   * the signal or leaving the loop.
    */
-  async *streamRange(range: EventRange, fields: string[], options: StreamRangeOptions = {}): AsyncGenerator<RangeEventText[]> {
+  async *streamExport(range: EventRange, spec: ExportSpec, options: StreamRangeOptions = {}): AsyncGenerator<ExportBatch> {
     const batchSize = options.batchSize ?? 10_000;
     const { signal } = options;
-    let next: Promise<RangeEventText[]> | null = this.readRangeText(range, batchSize, fields);
+    const line = exportLineSql(spec);
+    let next: Promise<ExportBatch> | null = this.readExportBatch(range, spec, batchSize, line);
     try {
       while (next && !signal?.aborted) {
-        const batch: RangeEventText[] = await next;
+        const batch: ExportBatch = await next;
         next = null;
-        if (batch.length === 0 || signal?.aborted) return;
-        if (batch.length === batchSize) {
-          next = this.readRangeText({ ...range, after: batch[batch.length - 1].globalPosition }, batchSize, fields);
-        }
+        if (batch.count === 0 || signal?.aborted) return;
+        if (batch.count === batchSize) next = this.readExportBatch({ ...range, after: batch.last }, spec, batchSize, line);
         yield batch;
       }
     } finally {
@@ -154,7 +140,7 @@ export class EventQueries {
    * false, ask latestOfStreamsAt for the streams you need that are absent.
    */
   async newestPerStreamBefore<Data>(type: string, at: Date, window: number): Promise<{ states: StreamState<Data>[]; exhaustive: boolean }> {
-    const rows: (StreamState<Data> & { scanned: number })[] = await this.query(NEWEST_PER_STREAM_BEFORE, [type, at, window], 'object');
+    const rows: (StreamState<Data> & { scanned: number })[] = await this.query(NEWEST_PER_STREAM_BEFORE, [type, at, window]);
     const exhaustive = rows.length === 0 || rows[0].scanned < window;
     return { states: rows.map(({ scanned: _, ...state }) => state), exhaustive };
   }
@@ -162,32 +148,22 @@ export class EventQueries {
   /** The latest event of `type` in each stream recorded at or before `at`; streams without one are absent. */
   async latestOfStreamsAt<Data>(streamIds: string[], type: string, at: Date, db?: Queryable): Promise<StreamState<Data>[]> {
     if (streamIds.length === 0) return [];
-    return this.query(LATEST_OF_STREAMS_AT, [JSON.stringify(streamIds), type, at], 'object', db);
+    return this.query(LATEST_OF_STREAMS_AT, [JSON.stringify(streamIds), type, at], db);
   }
 
-  private run<Row>(range: EventRange, limit: number, columns: string, extra: unknown[], mode: RowMode, db?: Queryable): Promise<Row[]> {
+  private run<Row>(range: EventRange, limit: number, columns: string, db?: Queryable, wrap: (sql: string) => string = (sql) => sql): Promise<Row[]> {
     const bounds = [range.after, range.from, range.to, range.type];
     const { streamIds } = range;
-    if (streamIds === null) return this.query(readAllRangeSql(columns), [...bounds, limit, ...extra], mode, db);
+    if (streamIds === null) return this.query(wrap(readAllRangeSql(columns)), [...bounds, limit], db);
     if (streamIds.length === 0) return Promise.resolve([]);
     const sql =
       streamIds.length === 1 ? readStreamRangeSql(columns) : streamIds.length <= MERGE_STREAMS_UP_TO ? readStreamsRangeSql(columns) : readManyStreamsRangeSql(columns);
-    return this.query(sql, [...bounds, streamIds.length === 1 ? streamIds[0] : streamIds, limit, ...extra], mode, db);
+    return this.query(wrap(sql), [...bounds, streamIds.length === 1 ? streamIds[0] : streamIds, limit], db);
   }
 
-  private async query<Row>(sql: string, params: unknown[], mode: RowMode, db?: Queryable): Promise<Row[]> {
-    if (db) {
-      if (mode === 'array') throw new Error('array rows are read outside transactions only');
-      return db.query(sql, params);
-    }
-    if (!this.pool) {
-      const rows: Record<string, unknown>[] = await this.dataSource.query(sql, params);
-      return (mode === 'array' ? rows.map((r) => Object.values(r)) : rows) as Row[];
-    }
-    const result =
-      mode === 'array'
-        ? await this.pool.query({ text: sql, values: params, rowMode: 'array' })
-        : await this.pool.query({ text: sql, values: params });
-    return result.rows as Row[];
+  private async query<Row>(sql: string, params: unknown[], db?: Queryable): Promise<Row[]> {
+    if (db) return db.query(sql, params);
+    if (!this.pool) return this.dataSource.query(sql, params);
+    return (await this.pool.query({ text: sql, values: params })).rows as Row[];
   }
 }

@@ -1,0 +1,43 @@
+import { csvHeader, exportBatchSql, exportLineSql, ExportSpec } from './event-store.export.sql';
+
+const spec = (format: 'ndjson' | 'csv', columns: ExportSpec['columns']): ExportSpec => ({ format, columns, streamPrefixLength: 9 });
+
+describe('export SQL', () => {
+  it('writes an NDJSON line as one JSON object with the columns in order', () => {
+    const sql = exportLineSql(
+      spec('ndjson', [
+        { name: 'id', event: 'eventId' },
+        { name: 'x', field: 'x', kind: 'number', missing: 'null' },
+        { name: 'z', field: 'z', kind: 'number', missing: 'zero' },
+        { name: 'tags', field: 'tags', kind: 'json', missing: 'null' },
+      ]),
+    );
+    expect(sql).toBe(
+      `'{"id":' || coalesce((metadata -> 'eventId')::text, 'null') || ',"x":' || coalesce(data ->> 'x', 'null') || ',"z":' || coalesce(data ->> 'z', '0')` +
+        ` || ',"tags":' || coalesce((data -> 'tags')::text, 'null') || E'}\\n'`,
+    );
+  });
+
+  it('writes a CSV row, quoting text values only when they must be, and a header', () => {
+    const columns: ExportSpec['columns'] = [
+      { name: 'playerId', event: 'streamSuffix' },
+      { name: 'seq', field: 'seq', kind: 'number', missing: 'null' },
+      { name: 'position', event: 'globalPosition' },
+    ];
+    expect(exportLineSql(spec('csv', columns))).toBe(
+      `CASE WHEN substr(stream_id, 10) ~ '[",\\r\\n]' THEN '"' || replace(substr(stream_id, 10), '"', '""') || '"' ELSE substr(stream_id, 10) END` +
+        ` || ',' || coalesce(data ->> 'seq', '') || ',' || global_position::text || E'\\r\\n'`,
+    );
+    expect(csvHeader(spec('csv', columns))).toBe('playerId,seq,position\r\n');
+  });
+
+  it('refuses names that would need escaping in SQL or JSON', () => {
+    expect(() => exportLineSql(spec('ndjson', [{ name: 'x"', field: 'x', kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);
+    expect(() => exportLineSql(spec('csv', [{ name: 'x', field: "x'; DROP TABLE events; --", kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);
+    expect(() => exportLineSql(spec('csv', []))).toThrow(/at least one column/);
+  });
+
+  it('aggregates a page into one text with its count and last position', () => {
+    expect(exportBatchSql('SELECT 1')).toContain("string_agg(page.line, '' ORDER BY page.recorded_at, page.global_position)");
+  });
+});

@@ -1,0 +1,89 @@
+// SQL of streamed exports: the range reads of event-store.queries.sql.ts, each batch
+// written out as text (NDJSON or CSV) by PostgreSQL itself.
+
+/** One column of an exported line: an attribute of the event, or one field of its data. */
+export type ExportColumn =
+  | { name: string; event: 'globalPosition' | 'eventId' | 'recordedAt' | 'streamSuffix' }
+  | {
+      name: string;
+      field: string;
+      /** 'number': the field always holds a JSON number (or null), printed as stored; 'json': any JSON value. */
+      kind: 'number' | 'json';
+      missing: 'null' | 'zero';
+    };
+
+export interface ExportSpec {
+  format: 'ndjson' | 'csv';
+  columns: ExportColumn[];
+  /** `streamSuffix` is the stream id after this many characters (e.g. 'movement-'.length). */
+  streamPrefixLength?: number;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function checkedName(name: string, what: string): string {
+  // Names become SQL and JSON literals: plain identifiers only, so nothing needs escaping.
+  if (!NAME.test(name)) throw new Error(`export ${what} "${name}" must be a plain identifier`);
+  return name;
+}
+
+const ISO_AT = `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A text value as a CSV field: quoted (and its quotes doubled) only when it must be. */
+const csvText = (expr: string) => `CASE WHEN ${expr} ~ '[",\\r\\n]' THEN '"' || replace(${expr}, '"', '""') || '"' ELSE ${expr} END`;
+
+/** The SQL expression of one column's value, as JSON text (ndjson) or as a CSV field. */
+function valueSql(column: ExportColumn, spec: ExportSpec): string {
+  const json = spec.format === 'ndjson';
+  if ('field' in column) {
+    const field = checkedName(column.field, 'data field');
+    const missing = column.missing === 'zero' ? '0' : json ? 'null' : '';
+    // A number's ->> text is the JSON text it was stored as, a third cheaper than
+    // (-> )::text; any other JSON value needs the latter to stay valid JSON. A JSON null
+    // prints as `missing`, as an absent field does.
+    if (json && column.kind === 'json') return `coalesce((data -> '${field}')::text, '${missing}')`;
+    return `coalesce(data ->> '${field}', '${missing}')`;
+  }
+  switch (column.event) {
+    case 'globalPosition':
+      return `global_position::text`;
+    case 'recordedAt':
+      return json ? `'"' || ${ISO_AT} || '"'` : ISO_AT;
+    case 'eventId':
+      return json ? `coalesce((metadata -> 'eventId')::text, 'null')` : `coalesce(${csvText(`(metadata ->> 'eventId')`)}, '')`;
+    case 'streamSuffix': {
+      const suffix = `substr(stream_id, ${(spec.streamPrefixLength ?? 0) + 1})`;
+      return json ? `to_json(${suffix})::text` : csvText(suffix);
+    }
+  }
+}
+
+/** One event as one line of text: a JSON object with the columns in order, or a CSV row. */
+export function exportLineSql(spec: ExportSpec): string {
+  if (spec.columns.length === 0) throw new Error('an export needs at least one column');
+  if (spec.format === 'ndjson') {
+    const parts = spec.columns.map((c, i) => `'${i === 0 ? '{' : ','}"${checkedName(c.name, 'column')}":' || ${valueSql(c, spec)}`);
+    return `${parts.join(' || ')} || E'}\\n'`;
+  }
+  for (const c of spec.columns) checkedName(c.name, 'column');
+  return `${spec.columns.map((c) => valueSql(c, spec)).join(` || ',' || `)} || E'\\r\\n'`;
+}
+
+/** The CSV header line of a spec. */
+export function csvHeader(spec: ExportSpec): string {
+  return spec.columns.map((c) => checkedName(c.name, 'column')).join(',') + '\r\n';
+}
+
+/**
+ * Wraps a range read (selecting `line`, recorded_at and global_position, in recorded
+ * order) into one row per batch: the batch's text, its size, and the position of its
+ * last event (the keyset cursor of the next batch). The node process then only passes
+ * one string per batch along, instead of parsing and re-serialising every event.
+ */
+export function exportBatchSql(rangeSql: string): string {
+  return `
+  SELECT coalesce(string_agg(page.line, '' ORDER BY page.recorded_at, page.global_position), '') AS text,
+         count(*)::int AS count,
+         (array_agg(page.global_position ORDER BY page.recorded_at DESC, page.global_position DESC))[1]::text AS last
+  FROM (${rangeSql}) AS page`;
+}
