@@ -43,6 +43,29 @@ describe('event store', () => {
     expect(new Set(rows.map((r: { tx: string }) => r.tx)).size).toBeLessThan(500);
   });
 
+  it('keeps every player’s stream in order while several lanes append at once', async () => {
+    const lanes = await startTestServer({ APPEND_LANES: '4', RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' });
+    try {
+      const players = await Promise.all(Array.from({ length: 12 }, () => registerAndLogin(lanes.url)));
+      const sockets = await Promise.all(players.map((p) => connect(lanes.url, p.token)));
+      await Promise.all(
+        sockets.map(({ socket }) => Promise.all(Array.from({ length: 60 }, (_, i) => sendPosition(socket, { x: i, y: 0, seq: i })))),
+      );
+      for (const { socket } of sockets) socket.close();
+      const rows: { stream: string; v: number; seq: number; tx: string }[] = await lanes.dataSource.query(
+        `SELECT stream_id AS stream, stream_version::int AS v, (data->>'seq')::int AS seq, transaction_id::text AS tx
+         FROM events WHERE type = 'PlayerMoved' ORDER BY stream_id, stream_version`,
+      );
+      for (const p of players) {
+        const mine = rows.filter((r) => r.stream === `movement-${p.player.id}`);
+        expect(mine.map((r) => r.v)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+        expect(mine.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      }
+    } finally {
+      await lanes.close();
+    }
+  });
+
   it('refuses to update or delete events (append-only)', async () => {
     await expect(server.dataSource.query(`UPDATE events SET type = 'X' WHERE global_position = 1`)).rejects.toThrow(/append-only/);
     await expect(server.dataSource.query(`DELETE FROM events WHERE global_position = 1`)).rejects.toThrow(/append-only/);

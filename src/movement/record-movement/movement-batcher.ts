@@ -24,58 +24,26 @@ export class QueueFullError extends Error {
 }
 
 /**
- * Group commit for movements. Positions arriving within a short window are appended in
- * one round trip and one commit; each caller's promise settles only after that commit,
- * so an acknowledged movement is durable; then the batch's PlayerMoved events are
- * published on the EventBus, in order. One batch is in flight at a time: what arrives
- * meanwhile forms the next batch, so batches grow with load instead of commits piling up.
- *
- * This node is the single writer of the movement streams of the players connected to it,
- * so it assigns stream versions itself (Marten's "quick append") and the primary key
- * catches the rare writer on another node.
+ * One queue of movements with at most one batch in flight: what arrives while a batch is
+ * being committed forms the next batch, so batches grow with load instead of commits
+ * piling up.
  */
-@Injectable()
-export class MovementBatcher implements OnApplicationShutdown {
-  private readonly logger = new Logger(MovementBatcher.name);
-  private queue: Pending[] = [];
+class AppendLane {
+  queue: Pending[] = [];
+  inFlight: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
-  /** Last committed version of each movement stream this node writes. */
-  private readonly versions = new Map<string, number>();
-  /** Streams whose session ended; forgotten once nothing of theirs is queued. */
-  private readonly released = new Set<string>();
 
   constructor(
-    private readonly store: EventStore,
-    private readonly projection: LastPositionProjection,
-    private readonly eventBus: EventBus,
-    @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly windowMs: number,
+    private readonly maxEvents: number,
+    private readonly append: (batch: Pending[]) => Promise<void>,
+    private readonly afterFlush: () => void,
   ) {}
 
-  /** Remember a stream's last committed version, unless this node already knows a newer one. */
-  prime(playerId: string, version: number): void {
-    const streamId = movementStreamId(playerId);
-    this.released.delete(streamId);
-    const known = this.versions.get(streamId);
-    if (known === undefined || known < version) this.versions.set(streamId, version);
-  }
-
-  release(playerId: string): void {
-    this.released.add(movementStreamId(playerId));
-    if (!this.flushing && this.queue.length === 0) this.forgetReleased();
-  }
-
-  /** Resolves once the movement is committed (never before); rejects at once when too much is waiting. */
-  record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
-    if (this.queue.length >= this.settings.appendBatch.maxQueuedEvents) {
-      // The database is not keeping up: refuse now rather than grow memory without bound.
-      return Promise.reject(new QueueFullError());
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
-      if (this.queue.length >= this.settings.appendBatch.maxEvents) this.flushSoon(0);
-      else this.flushSoon(this.settings.appendBatch.windowMs);
-    });
+  push(pending: Pending): void {
+    this.queue.push(pending);
+    this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.windowMs);
   }
 
   private flushSoon(delayMs: number): void {
@@ -87,13 +55,96 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   private async flush(): Promise<void> {
     this.timer = null;
-    const batch = this.queue.splice(0, this.settings.appendBatch.maxEvents);
+    const batch = this.queue.splice(0, this.maxEvents);
     if (batch.length === 0) return;
-    this.flushing = this.appendWithRetry(batch);
+    this.inFlight = batch;
+    this.flushing = this.append(batch);
     await this.flushing;
     this.flushing = null;
-    this.forgetReleased();
+    this.inFlight = [];
+    this.afterFlush();
     if (this.queue.length > 0) this.flushSoon(0);
+  }
+
+  /** Commits everything queued, for shutdown. */
+  async drain(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.flushing || this.queue.length > 0) {
+      if (this.flushing) await this.flushing;
+      else await this.flush();
+    }
+  }
+}
+
+/**
+ * Group commit for movements. Positions arriving within a short window are appended in
+ * one round trip and one commit; each caller's promise settles only after that commit,
+ * so an acknowledged movement is durable; then the batch's PlayerMoved events are
+ * published on the EventBus, in order.
+ *
+ * Players are spread over APPEND_LANES lanes, each with one batch in flight, so one slow
+ * commit does not hold every player back. A player always maps to the same lane, so its
+ * stream is still appended strictly in order.
+ *
+ * This node is the single writer of the movement streams of the players connected to it,
+ * so it assigns stream versions itself (Marten's "quick append") and the primary key
+ * catches the rare writer on another node.
+ */
+@Injectable()
+export class MovementBatcher implements OnApplicationShutdown {
+  private readonly logger = new Logger(MovementBatcher.name);
+  private readonly lanes: AppendLane[];
+  /** Last committed version of each movement stream this node writes. */
+  private readonly versions = new Map<string, number>();
+  /** Streams whose session ended; forgotten once nothing of theirs is queued or in flight. */
+  private readonly released = new Set<string>();
+  private queued = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly projection: LastPositionProjection,
+    private readonly eventBus: EventBus,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {
+    const { windowMs, maxEvents, lanes } = settings.appendBatch;
+    this.lanes = Array.from(
+      { length: lanes },
+      () => new AppendLane(windowMs, maxEvents, (batch) => this.appendWithRetry(batch), () => this.forgetReleased()),
+    );
+  }
+
+  /** Remember a stream's last committed version, unless this node already knows a newer one. */
+  prime(playerId: string, version: number): void {
+    const streamId = movementStreamId(playerId);
+    this.released.delete(streamId);
+    const known = this.versions.get(streamId);
+    if (known === undefined || known < version) this.versions.set(streamId, version);
+  }
+
+  release(playerId: string): void {
+    this.released.add(movementStreamId(playerId));
+    this.forgetReleased();
+  }
+
+  /** Resolves once the movement is committed (never before); rejects at once when too much is waiting. */
+  record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
+    if (this.queued >= this.settings.appendBatch.maxQueuedEvents) {
+      // The database is not keeping up: refuse now rather than grow memory without bound.
+      return Promise.reject(new QueueFullError());
+    }
+    this.queued++;
+    return new Promise((resolve, reject) => {
+      this.laneOf(playerId).push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
+    });
+  }
+
+  /** A player's lane, fixed for the player so its events are appended in order. */
+  private laneOf(playerId: string): AppendLane {
+    if (this.lanes.length === 1) return this.lanes[0];
+    let hash = 0;
+    for (let i = playerId.length - 4; i < playerId.length; i++) hash = (hash * 31 + playerId.charCodeAt(i)) | 0;
+    return this.lanes[Math.abs(hash) % this.lanes.length];
   }
 
   private async appendWithRetry(batch: Pending[]): Promise<void> {
@@ -112,9 +163,11 @@ export class MovementBatcher implements OnApplicationShutdown {
         }
         this.logger.error({ message: 'movement batch not recorded', events: batch.length, error: String(error) });
         const failure = new Error('movement not recorded: the database did not accept the batch');
+        this.queued -= batch.length;
         for (const p of batch) p.reject(failure);
         return;
       }
+      this.queued -= batch.length;
       const at = recordedAt.getTime();
       const moves = new Array<PlayerMoved>(batch.length);
       for (let i = 0; i < batch.length; i++) {
@@ -147,9 +200,13 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   private forgetReleased(): void {
     if (this.released.size === 0) return;
-    const queued = new Set(this.queue.map((p) => p.streamId));
+    const busy = new Set<string>();
+    for (const lane of this.lanes) {
+      for (const p of lane.queue) busy.add(p.streamId);
+      for (const p of lane.inFlight) busy.add(p.streamId);
+    }
     for (const id of this.released) {
-      if (queued.has(id)) continue;
+      if (busy.has(id)) continue;
       this.versions.delete(id);
       this.released.delete(id);
     }
@@ -157,10 +214,6 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   /** Drain on shutdown: everything queued is committed (and acked) before the database closes. */
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    while (this.flushing || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else await this.flush();
-    }
+    await Promise.all(this.lanes.map((lane) => lane.drain()));
   }
 }
