@@ -38,7 +38,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       logger,
       bodyParser: false,
     });
-    app.useBodyParser('json', { limit: '64kb' });
+    app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
     app.useWebSocketAdapter(new ConfiguredIoAdapter(app, settings));
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     app.useGlobalFilters(new HttpErrorFilter());
