@@ -246,7 +246,8 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
     it('reads many named players (past the stream-by-stream merge) the same way', async () => {
       const movers = [await registerAndLogin(server.url), await registerAndLogin(server.url)];
       await Promise.all(movers.map((m, w) => moves(m, Array.from({ length: 5 }, (_, i) => ({ x: i, y: w, seq: i })))));
-      const idle = await Promise.all(Array.from({ length: 70 }, () => registerAndLogin(server.url)));
+      const idle: LoggedIn[] = [];
+      for (let i = 0; i < 70; i++) idle.push(await registerAndLogin(server.url));
       const ids = [...movers, ...idle].map((p) => p.player.id);
       const expected = await recorded(server, ids);
       expect(expected).toHaveLength(10);
