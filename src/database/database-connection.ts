@@ -21,7 +21,11 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
     stopEmbedded = embedded.stop;
   }
   try {
-    const { dataSource, ran } = await openDatabase({ url, schema: settings.databaseSchema });
+    // PGlite runs one session for all connections, and two connections' extended-protocol
+    // messages interleaving there lose each other's portals ("portal does not exist"):
+    // on the embedded database every query goes through one connection, in turn.
+    const poolSize = stopEmbedded ? 1 : 10;
+    const { dataSource, ran } = await openDatabase({ url, schema: settings.databaseSchema, poolSize });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
     return {
       dataSource,

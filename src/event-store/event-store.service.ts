@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { SETTINGS, Settings } from '../config/settings';
 import { DataSource, EntityManager } from 'typeorm';
 import { toColumns } from './event-columns';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
@@ -40,8 +41,19 @@ export interface InlineProjection {
 @Injectable()
 export class EventStore {
   private readonly appendStatements = new Map<string, string>();
+  /**
+   * The batch append runs as a prepared statement on each pooled connection: planning
+   * its CTE was a large share of a small batch's time (docs/benchmarks.md). Not on the
+   * embedded database, whose connections share one session and so one statement namespace.
+   */
+  private readonly preparedStatements: boolean;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(SETTINGS) settings?: Settings,
+  ) {
+    this.preparedStatements = settings ? settings.databaseUrl !== null : false;
+  }
 
   /**
    * Appends events of many streams in one round trip and one commit. The caller is
@@ -51,8 +63,11 @@ export class EventStore {
   async appendBatch(events: VersionedNewEvent[], projections: InlineProjection[] = []): Promise<{ recordedAt: Date }> {
     const recordedAt = new Date();
     if (events.length === 0) return { recordedAt };
+    const { name, text } = this.appendStatement(projections);
+    const values = [...toColumns(events), recordedAt];
     try {
-      await this.dataSource.query(this.appendSql(projections), [...toColumns(events), recordedAt]);
+      if (this.preparedStatements) await this.pool().query({ name, text, values });
+      else await this.dataSource.query(text, values);
       return { recordedAt };
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -150,15 +165,20 @@ export class EventStore {
     return { events, last: { transactionId, globalPosition } };
   }
 
-  /** The append statement for a set of projections, built once per set. */
-  private appendSql(projections: InlineProjection[]): string {
-    const key = projections.map((p) => p.name).join(',');
-    let sql = this.appendStatements.get(key);
-    if (!sql) {
-      sql = appendBatchSql(projections.map((p) => p.sql));
-      this.appendStatements.set(key, sql);
+  /** The append statement for a set of projections, built once per set, named for preparing. */
+  private appendStatement(projections: InlineProjection[]): { name: string; text: string } {
+    const name = `waypoint_append_${projections.map((p) => p.name).join('_')}`;
+    let text = this.appendStatements.get(name);
+    if (!text) {
+      text = appendBatchSql(projections.map((p) => p.sql));
+      this.appendStatements.set(name, text);
     }
-    return sql;
+    return { name, text };
+  }
+
+  /** node-postgres' pool under TypeORM, for the hot path's prepared statement. */
+  private pool(): { query(config: { name: string; text: string; values: unknown[] }): Promise<unknown> } {
+    return (this.dataSource.driver as unknown as { master: ReturnType<EventStore['pool']> }).master;
   }
 
   /** The next page of all events after `checkpoint`, only from transactions that can no longer change. */

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { SETTINGS, Settings } from '../../config/settings';
 import { DataSource } from 'typeorm';
 import { Checkpoint, EventStore, START_OF_ALL } from '../../event-store';
 import { LastPositionProjection } from './last-position.projection';
@@ -27,15 +28,26 @@ export class RebuildLastPositions {
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     private readonly projection: LastPositionProjection,
+    @Optional() @Inject(SETTINGS) private readonly settings?: Settings,
   ) {}
 
   async run(pageSize = 10_000): Promise<RebuildReport> {
-    const [{ locked }] = await this.dataSource.query(`SELECT pg_try_advisory_lock($1) AS locked`, [REBUILD_LOCK_ID]);
-    if (!locked) throw new Error('another rebuild of last_positions is running; wait for it to finish');
+    // The embedded database belongs to one process and serves one connection at a time,
+    // so there is no one to lock out (and a held connection would stall the replay).
+    if (this.settings && this.settings.databaseUrl === null) return this.replay(pageSize);
+    // A session-level lock: taken and released on one dedicated connection, held meanwhile.
+    const lock = this.dataSource.createQueryRunner();
+    await lock.connect();
     try {
-      return await this.replay(pageSize);
+      const [{ locked }] = await lock.query(`SELECT pg_try_advisory_lock($1) AS locked`, [REBUILD_LOCK_ID]);
+      if (!locked) throw new Error('another rebuild of last_positions is running; wait for it to finish');
+      try {
+        return await this.replay(pageSize);
+      } finally {
+        await lock.query(`SELECT pg_advisory_unlock($1)`, [REBUILD_LOCK_ID]);
+      }
     } finally {
-      await this.dataSource.query(`SELECT pg_advisory_unlock($1)`, [REBUILD_LOCK_ID]);
+      await lock.release();
     }
   }
 

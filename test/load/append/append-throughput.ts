@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   const { dataSource } = await openDatabase({ url, schema });
-  const store = new EventStore(dataSource);
+  const store = new EventStore(dataSource, { databaseUrl: url } as never);
   const projection = new LastPositionProjection();
   const ids = Array.from({ length: players }, () => randomUUID());
   await dataSource.query(
