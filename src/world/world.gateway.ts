@@ -4,8 +4,7 @@ import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGatew
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
 import { SETTINGS, Settings } from '../config/settings';
-import { MovementRejected } from '../movement/record-movement/movement-error-code';
-import { RecordMovement } from '../movement/record-movement/record-movement.command';
+import { RecordMovement, RecordMovementResult } from '../movement/record-movement/record-movement.command';
 import { ConnectPlayer } from './connect-player/connect-player.command';
 import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
 import { SessionData, SessionDirectory } from './session-directory';
@@ -92,16 +91,17 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private async onPosition(socket: PlayerSocket, payload: unknown, ack: Ack | undefined): Promise<void> {
+    let outcome: RecordMovementResult;
     try {
-      const { seq } = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now()));
-      if (ack) ack({ ok: true, seq });
+      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now()));
     } catch (error) {
-      const rejection =
-        error instanceof MovementRejected ? error : new MovementRejected('unavailable', 'the movement was not recorded; send it again', null);
-      if (!(error instanceof MovementRejected)) this.logger.error({ message: 'position failed', error: String(error) });
-      const wire = { code: rejection.code, message: rejection.message };
-      if (ack) ack({ ok: false, error: wire });
-      else socket.emit('error', { ...wire, seq: rejection.seq });
+      this.logger.error({ message: 'position failed', error: String(error) });
+      outcome = { ok: false, error: { code: 'unavailable', message: 'the movement was not recorded; send it again' }, seq: null };
+    }
+    if (ack) {
+      ack(outcome.ok ? outcome : { ok: false, error: outcome.error });
+    } else if (!outcome.ok) {
+      socket.emit('error', { ...outcome.error, seq: outcome.seq });
     }
   }
 }

@@ -16,13 +16,6 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** Too many movements are waiting to be recorded (APPEND_QUEUE_MAX_EVENTS). */
-export class QueueFullError extends Error {
-  constructor() {
-    super('the server is busy recording other movements');
-  }
-}
-
 /**
  * One queue of movements with at most one batch in flight: what arrives while a batch is
  * being committed forms the next batch, so batches grow with load instead of commits
@@ -127,12 +120,16 @@ export class MovementBatcher implements OnApplicationShutdown {
     this.forgetReleased();
   }
 
-  /** Resolves once the movement is committed (never before); rejects at once when too much is waiting. */
+  /**
+   * APPEND_QUEUE_MAX_EVENTS movements are waiting or in flight: the database is not
+   * keeping up, and callers refuse new ones rather than grow memory without bound.
+   */
+  get full(): boolean {
+    return this.queued >= this.settings.appendBatch.maxQueuedEvents;
+  }
+
+  /** Resolves once the movement is committed (never before); rejects when its batch could not be. */
   record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
-    if (this.queued >= this.settings.appendBatch.maxQueuedEvents) {
-      // The database is not keeping up: refuse now rather than grow memory without bound.
-      return Promise.reject(new QueueFullError());
-    }
     this.queued++;
     return new Promise((resolve, reject) => {
       this.laneOf(playerId).push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });

@@ -1,9 +1,15 @@
 import { Command } from '@nestjs/cqrs';
 import { AuthenticatedPlayer } from '../../auth/authenticated-player';
+import { MovementErrorCode } from './movement-error-code';
 
-export interface RecordMovementResult {
-  seq: number | null;
-}
+/**
+ * The outcome of one `position` message, as the ack carries it. A rejection is an
+ * expected answer, returned rather than thrown: under overload thousands a second are
+ * refused, and an Error's stack trace each was most of the server's time (docs/benchmarks.md).
+ */
+export type RecordMovementResult =
+  | { ok: true; seq: number | null }
+  | { ok: false; error: { code: MovementErrorCode; message: string }; seq: number | null };
 
 /** One `position` message, as received: the handler decides whether it is a movement. */
 export class RecordMovement extends Command<RecordMovementResult> {

@@ -2,10 +2,18 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
 import { MotionStates } from './motion-states';
-import { MovementBatcher, QueueFullError } from './movement-batcher';
-import { MovementRejected } from './movement-error-code';
+import { MovementBatcher } from './movement-batcher';
 import { decideMovement } from './movement-rules';
 import { RecordMovement, RecordMovementResult } from './record-movement.command';
+
+const BUSY = {
+  code: 'unavailable',
+  message: 'the movement was not recorded (the server is busy recording others); send it again',
+} as const;
+const DATABASE_UNAVAILABLE = {
+  code: 'unavailable',
+  message: 'the movement was not recorded (the database is unavailable); send it again',
+} as const;
 
 @CommandHandler(RecordMovement)
 export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
@@ -18,16 +26,16 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     const { player, receivedAt } = command;
     const decision = decideMovement(command.payload, this.motions.get(player.id, receivedAt), this.motions.limits, receivedAt);
     this.motions.set(player.id, decision.state);
-    if (!decision.accepted) throw new MovementRejected(decision.code, decision.message, decision.seq);
+    if (!decision.accepted) return { ok: false, error: { code: decision.code, message: decision.message }, seq: decision.seq };
 
     const { movement } = decision;
+    if (this.batcher.full) return { ok: false, error: BUSY, seq: movement.seq };
     try {
       // Resolves after the commit; the batcher then publishes PlayersMoved for the batch.
       await this.batcher.record(player.id, movement, eventMetadata(command.sessionId, randomUUID()));
-    } catch (error) {
-      const why = error instanceof QueueFullError ? 'the server is busy' : 'the database is unavailable';
-      throw new MovementRejected('unavailable', `the movement was not recorded (${why}); send it again`, movement.seq);
+    } catch {
+      return { ok: false, error: DATABASE_UNAVAILABLE, seq: movement.seq };
     }
-    return { seq: movement.seq };
+    return { ok: true, seq: movement.seq };
   }
 }
