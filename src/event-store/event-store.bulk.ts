@@ -17,8 +17,10 @@ export interface HistoricalEvent<Data = unknown> extends VersionedNewEvent<Data>
 export const IMPORT_EVENTS = `
   INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
   SELECT s, v, t, sv, d, m, r
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::smallint[], $5::jsonb[], $6::jsonb[], $7::timestamptz[])
-       AS e(s, v, t, sv, d, m, r)`;
+  FROM ROWS FROM (
+      unnest($1::text[]), unnest($2::bigint[]), unnest($3::text[]), unnest($4::smallint[]),
+      jsonb_array_elements($5::jsonb), jsonb_array_elements($6::jsonb), unnest($7::timestamptz[])
+    ) AS e(s, v, t, sv, d, m, r)`;
 
 /** Fresh planner statistics after a bulk load, so replays pick the right indexes. */
 export const ANALYZE_EVENTS = `ANALYZE events`;

@@ -1,3 +1,5 @@
+import { BATCH_ROWS } from './event-columns';
+
 // SQL of the event store, beside the TypeScript that runs it. Nothing else touches `events`.
 
 const RECORDED_COLUMNS = `global_position::text AS "globalPosition", stream_id AS "streamId",
@@ -16,7 +18,7 @@ export function appendBatchSql(projectionSql: string[]): string {
   WITH appended AS (
     INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
     SELECT s, v, t, sv, d, m, $7::timestamptz
-    FROM unnest($1::text[], $2::bigint[], $3::text[], $4::smallint[], $5::jsonb[], $6::jsonb[]) AS e(s, v, t, sv, d, m)
+    FROM ${BATCH_ROWS}
     RETURNING ${APPENDED_COLUMNS}
   )${projections}
   SELECT count(*)::int AS appended FROM appended`;
