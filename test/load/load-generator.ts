@@ -11,6 +11,7 @@ import {
   WorkerCommand,
   WorkerInit,
   WorkerReply,
+  zeroCounts,
 } from './load-protocol';
 
 class WorkerHandle {
@@ -166,17 +167,7 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 
 function merge(reports: RunReport[]): RunSummary {
   const summary: RunSummary = {
-    sentTotal: 0,
-    sentInWindow: 0,
-    ackedTotal: 0,
-    ackedInWindow: 0,
-    rejected: {},
-    unacked: 0,
-    seqMismatch: 0,
-    errorEvents: 0,
-    sendWhileDisconnected: 0,
-    disconnects: 0,
-    disconnectReasons: {},
+    ...zeroCounts(),
     latency: new Histogram(),
     toRecorded: new Histogram(),
     fromRecorded: new Histogram(),

@@ -57,6 +57,27 @@ export interface LoopDelay {
   max: number;
 }
 
+/** The counters of a RunReport, all zero: a worker's start and the merge's sum both begin here. */
+export function zeroCounts(): Pick<
+  RunReport,
+  | 'sentTotal' | 'sentInWindow' | 'ackedTotal' | 'ackedInWindow' | 'rejected' | 'unacked' | 'seqMismatch'
+  | 'errorEvents' | 'sendWhileDisconnected' | 'disconnects' | 'disconnectReasons'
+> {
+  return {
+    sentTotal: 0,
+    sentInWindow: 0,
+    ackedTotal: 0,
+    ackedInWindow: 0,
+    rejected: {},
+    unacked: 0,
+    seqMismatch: 0,
+    errorEvents: 0,
+    sendWhileDisconnected: 0,
+    disconnects: 0,
+    disconnectReasons: {},
+  };
+}
+
 export interface RunReport {
   sentTotal: number;
   sentInWindow: number;

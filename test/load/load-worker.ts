@@ -4,7 +4,7 @@ import { io } from 'socket.io-client';
 import { BroadcastCounter, cheapParser } from './cheap-parser';
 import { Histogram } from './histogram';
 import { LeanClient } from './lean-client';
-import { ClientAccount, ClientRole, ConnectReport, RunPlan, RunReport, WorkerCommand, WorkerInit } from './load-protocol';
+import { ClientAccount, ClientRole, ConnectReport, RunPlan, RunReport, WorkerCommand, WorkerInit, zeroCounts } from './load-protocol';
 
 /**
  * One thread of the load generator: a share of the simulated clients. Players send
@@ -59,17 +59,7 @@ class RunState {
 
   constructor(readonly plan: RunPlan) {
     this.report = {
-      sentTotal: 0,
-      sentInWindow: 0,
-      ackedTotal: 0,
-      ackedInWindow: 0,
-      rejected: {},
-      unacked: 0,
-      seqMismatch: 0,
-      errorEvents: 0,
-      sendWhileDisconnected: 0,
-      disconnects: 0,
-      disconnectReasons: {},
+      ...zeroCounts(),
       latency: this.latency,
       toRecorded: this.toRecorded,
       fromRecorded: this.fromRecorded,
