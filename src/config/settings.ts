@@ -71,7 +71,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'players:moved tick; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '5', meaning: 'How long positions are collected before one batched append.' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
-  { env: 'APPEND_LANES', default: '2', meaning: 'Batches of movements in flight at once (players are spread over the lanes; one player always uses the same lane, so its events stay in order).' },
+  { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order. Above 1, batches of different lanes may commit out of recorded order, so a cross-player replay paging at the live edge could pass a batch that commits a moment later: keep 1 where analysts page live data.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
   { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
   { env: 'WORLD_MAX', default: '100000', meaning: 'Highest coordinate on each axis (x, y, z).' },
@@ -190,7 +190,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 5, { min: 0, max: 1000 }),
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
       maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
-      lanes: number(merged, 'APPEND_LANES', 2, { min: 1, max: 16, integer: true }),
+      lanes: number(merged, 'APPEND_LANES', 1, { min: 1, max: 16, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
     rateLimit: {
