@@ -98,19 +98,28 @@ async function main(): Promise<void> {
         `history ${new Date(start).toISOString()} … ${new Date(end).toISOString()}; ${runs} runs each`,
     );
 
+    // Wall time per request, and this process's CPU time per request (server and client
+    // share it): the CPU figure moves far less than wall time when the machine is shared.
     const measure = async (name: string, run: () => Promise<Timed>, check: (t: Timed) => string) => {
       const warm = await run();
       if (warm.status !== 200) throw new Error(`${name}: HTTP ${warm.status} ${warm.body.slice(0, 200)}`);
       const times: number[] = [];
+      const cpus: number[] = [];
       let note = '';
       for (let i = 0; i < runs; i++) {
+        const cpu0 = process.cpuUsage();
         const t = await run();
+        const cpu = process.cpuUsage(cpu0);
         if (t.status !== 200) throw new Error(`${name}: HTTP ${t.status} ${t.body.slice(0, 200)}`);
         times.push(t.ms);
+        cpus.push((cpu.user + cpu.system) / 1000);
         note = check(t);
       }
       const sorted = [...times].sort((a, b) => a - b);
-      console.log(`${name.padEnd(44)} median ${median(times).toFixed(1).padStart(7)} ms   min ${sorted[0].toFixed(1).padStart(7)}   max ${sorted[sorted.length - 1].toFixed(1).padStart(7)}   ${note}`);
+      console.log(
+        `${name.padEnd(44)} median ${median(times).toFixed(1).padStart(7)} ms   min ${sorted[0].toFixed(1).padStart(7)}   max ${sorted[sorted.length - 1].toFixed(1).padStart(7)}` +
+          `   node cpu ${median(cpus).toFixed(1).padStart(5)} ms   ${note}`,
+      );
       return median(times);
     };
 
@@ -153,11 +162,13 @@ async function main(): Promise<void> {
 
     const rates: number[] = [];
     for (let i = 0; i < exportRuns; i++) {
+      const elu0 = performance.eventLoopUtilization();
       const { events: eventsOut, bytes, seconds } = await exportInWorker(`${base}/movements`, token, exportAccept);
+      const busy = performance.eventLoopUtilization(elu0).utilization;
       rates.push(eventsOut / seconds);
       console.log(
         `full export (${exportAccept}) run ${i + 1}: ${eventsOut.toLocaleString('en')} events, ${(bytes / 1e9).toFixed(2)} GB in ${seconds.toFixed(1)} s = ` +
-          `${Math.round(eventsOut / seconds).toLocaleString('en')} events/s`,
+          `${Math.round(eventsOut / seconds).toLocaleString('en')} events/s; server event loop busy ${(100 * busy).toFixed(0)} %`,
       );
     }
     if (rates.length) {
