@@ -91,7 +91,7 @@ describe('the game page at / in a real browser', () => {
     expect(await page.textContent('#who')).toBe(username);
     expect(await page.textContent('#coords')).toContain('x 0.0  y 0.0');
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected');
-    expect(await canvasColorFromCentre(page, 0, 0)).toEqual(SELF_COLOR);
+    await eventually(() => canvasColorFromCentre(page, 0, 0), (rgb) => rgb.join() === SELF_COLOR.join(), 'own player drawn');
   });
 
   it('moves with held arrow keys and WASD, sending numbered moves the server records', async () => {
@@ -150,7 +150,12 @@ describe('the game page at / in a real browser', () => {
       (list) => list.some((p) => p.id === late.player.id && p.x === 30 && p.y === 40 && p.z === 2 && p.heading === 2),
       'late player moved',
     );
-    expect(await canvasColorFromCentre(page, 30, -40)).toEqual(OTHER_COLOR);
+    // The state changes before the next animation frame draws it: wait for the frame.
+    await eventually(
+      () => canvasColorFromCentre(page, 30, -40),
+      (rgb) => rgb.join() === OTHER_COLOR.join(),
+      'other player drawn',
+    );
     await page.waitForFunction((name) => document.getElementById('roster-list')!.textContent!.includes(name), late.player.username);
     if (process.env.PAGE_SCREENSHOT) await page.screenshot({ path: process.env.PAGE_SCREENSHOT });
 
