@@ -31,6 +31,8 @@ export interface Settings {
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
   maxHttpBodyBytes: number;
+  /** Movement exports one node streams at once. */
+  maxConcurrentExports: number;
   /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
   areaOfInterestCellSize: number | null;
   /** Packets queued to one client before broadcasts to it are coalesced (latest per player) instead of queued. */
@@ -81,6 +83,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
+  { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
@@ -201,6 +204,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
+    maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
     slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')

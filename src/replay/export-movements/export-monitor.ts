@@ -1,7 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-
-/** Most exports one node streams at once; each holds at most one pooled connection at a time. */
-export const MAX_CONCURRENT_EXPORTS = 4;
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SETTINGS, Settings } from '../../config/settings';
 
 export interface ExportRecord {
   id: number;
@@ -23,6 +21,12 @@ export class ExportMonitor {
   private readonly logger = new Logger('MovementExport');
   private nextId = 1;
   private readonly records = new Map<number, ExportRecord>();
+  /** Most exports this node streams at once (MAX_CONCURRENT_EXPORTS); each holds at most one pooled connection at a time. */
+  readonly maxConcurrent: number;
+
+  constructor(@Inject(SETTINGS) settings: Settings) {
+    this.maxConcurrent = settings.maxConcurrentExports;
+  }
 
   get streaming(): number {
     let n = 0;
@@ -39,7 +43,7 @@ export class ExportMonitor {
   }
 
   tryStart(): number | null {
-    if (this.streaming >= MAX_CONCURRENT_EXPORTS) return null;
+    if (this.streaming >= this.maxConcurrent) return null;
     const id = this.nextId++;
     this.records.set(id, { id, state: 'streaming', startedAt: Date.now(), batches: 0, events: 0 });
     for (const old of this.records.keys()) {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { EventQueries, EventRange } from '../../event-store';
 import { MovementRanges } from '../read-movements/movement-ranges';
 import { CSV_HEADER, ExportFormat, MOVEMENT_EXPORTS } from './export-format';
-import { ExportMonitor, MAX_CONCURRENT_EXPORTS } from './export-monitor';
+import { ExportMonitor } from './export-monitor';
 import { ExportMovements } from './export-movements.query';
 
 /** Events per keyset query of an export: about 1 MB of text and 20 ms of database time. */
@@ -29,7 +29,7 @@ export class ExportMovementsHandler implements IQueryHandler<ExportMovements> {
     const range = await this.ranges.resolve(playerIds, request);
     const id = this.monitor.tryStart();
     if (id === null) {
-      throw new HttpException(`${MAX_CONCURRENT_EXPORTS} exports are already streaming from this server; retry when one ends`, HttpStatus.TOO_MANY_REQUESTS);
+      throw new HttpException(`${this.monitor.maxConcurrent} exports are already streaming from this server; retry when one ends`, HttpStatus.TOO_MANY_REQUESTS);
     }
     const abort = new AbortController();
     const stream = Readable.from(this.lines(id, range, format, abort.signal), { objectMode: false, highWaterMark: 64 * 1024 });
