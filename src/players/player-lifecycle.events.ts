@@ -8,4 +8,3 @@ export const PlayerLifecycleEvent = {
 } as const;
 
 export type Role = 'player' | 'analyst';
-export const ROLES: readonly Role[] = ['player', 'analyst'];

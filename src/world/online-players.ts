@@ -32,10 +32,6 @@ export class OnlinePlayers {
     return true;
   }
 
-  isCurrentSession(id: string, sessionId: string): boolean {
-    return this.players.get(id)?.sessionId === sessionId;
-  }
-
   get(id: string): OnlinePlayer | undefined {
     return this.players.get(id);
   }
@@ -52,13 +48,5 @@ export class OnlinePlayers {
       if (p.id !== id) list.push({ id: p.id, username: p.username, position: p.position });
     }
     return list;
-  }
-
-  get size(): number {
-    return this.players.size;
-  }
-
-  ids(): IterableIterator<string> {
-    return this.players.keys();
   }
 }
