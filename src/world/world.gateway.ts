@@ -1,9 +1,8 @@
-import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
-import { SETTINGS, Settings } from '../config/settings';
 import { RecordMovement, RecordMovementResult } from '../movement/record-movement/record-movement.command';
 import { ConnectPlayer } from './connect-player/connect-player.command';
 import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
@@ -21,7 +20,6 @@ type Ack = (response: unknown) => void;
 @WebSocketGateway({ transports: ['polling', 'websocket'] })
 export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
   private readonly logger = new Logger(WorldGateway.name);
-  private server: Server;
   /** Disconnects still being recorded; shutdown waits for them before the database closes. */
   private readonly recordingDisconnects = new Set<Promise<unknown>>();
 
@@ -31,11 +29,9 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly ref: SocketServerRef,
     private readonly broadcaster: WorldBroadcaster,
     private readonly sessions: SessionDirectory,
-    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   afterInit(server: Server): void {
-    this.server = server;
     this.ref.server = server;
     this.sessions.listen(server);
     // In the handshake, not a guard: guards run per message, so a bad token would still connect.
