@@ -1,21 +1,21 @@
-import { csvHeader, exportBatchSql, exportLineSql, ExportSpec } from './event-store.export.sql';
+import { csvHeader, exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
 
 const spec = (format: 'ndjson' | 'csv', columns: ExportSpec['columns']): ExportSpec => ({ format, columns, streamPrefixLength: 9 });
 
 describe('export SQL', () => {
-  it('writes an NDJSON line as one JSON object with the columns in order', () => {
-    const sql = exportLineSql(
-      spec('ndjson', [
-        { name: 'id', event: 'eventId' },
-        { name: 'x', field: 'x', kind: 'number', missing: 'null' },
-        { name: 'z', field: 'z', kind: 'number', missing: 'zero' },
-        { name: 'tags', field: 'tags', kind: 'json', missing: 'null' },
-      ]),
-    );
-    expect(sql).toBe(
+  it('writes an NDJSON line as one JSON object with the columns in order, and a newline', () => {
+    const ndjson = spec('ndjson', [
+      { name: 'id', event: 'eventId' },
+      { name: 'x', field: 'x', kind: 'number', missing: 'null' },
+      { name: 'z', field: 'z', kind: 'number', missing: 'zero' },
+      { name: 'tags', field: 'tags', kind: 'json', missing: 'null' },
+    ]);
+    const object =
       `'{"id":' || coalesce((metadata -> 'eventId')::text, 'null') || ',"x":' || coalesce(data ->> 'x', 'null') || ',"z":' || coalesce(data ->> 'z', '0')` +
-        ` || ',"tags":' || coalesce((data -> 'tags')::text, 'null') || E'}\\n'`,
-    );
+      ` || ',"tags":' || coalesce((data -> 'tags')::text, 'null') || '}'`;
+    expect(jsonObjectSql(ndjson)).toBe(object);
+    expect(exportLineSql(ndjson)).toBe(`${object} || E'\\n'`);
+    expect(() => jsonObjectSql(spec('csv', [{ name: 'x', field: 'x', kind: 'number', missing: 'null' }]))).toThrow(/ndjson/);
   });
 
   it('writes a CSV row, quoting text values only when they must be, and a header', () => {

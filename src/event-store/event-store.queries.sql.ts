@@ -79,30 +79,10 @@ export const readManyStreamsRangeSql = (columns: string) => `
   ORDER BY recorded_at, global_position
   LIMIT $6`;
 
-export const READ_STREAM_RANGE = readStreamRangeSql(RANGE_COLUMNS);
-export const READ_ALL_RANGE = readAllRangeSql(RANGE_COLUMNS);
-export const READ_STREAMS_RANGE = readStreamsRangeSql(RANGE_COLUMNS);
-export const READ_MANY_STREAMS_RANGE = readManyStreamsRangeSql(RANGE_COLUMNS);
+/** A state row: its stream, and the event as the caller's JSON object expression (see jsonObjectSql). */
+const stateColumns = (json: string) => `stream_id AS "streamId", ${json} AS json`;
 
-const STATE_COLUMNS = `stream_id AS "streamId", global_position::text AS "globalPosition", data,
-  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "recordedAt"`;
-
-/**
- * The newest event of each stream among the $3 newest events of type $1 recorded at or
- * before the instant $2, with how many events were scanned ("scanned" < $3: the window
- * reached the first event, so a stream absent here has no event before the instant).
- *
- * A world snapshot needs each player's latest movement before an instant. Probing every
- * stream's index backwards touches one random leaf page (and heap page) per stream:
- * ~20,000 scattered pages for 10,000 players. But most of the answer is in the newest
- * events before the instant, and those are adjacent in events_recorded_position_idx and
- * in the heap (append-only, in time order), so this reads a few hundred adjacent pages.
- * Exact: every event of a stream inside the window is newer than all of its events
- * before the window. Grouped in "C" collation (grouping needs no locale order, and it
- * sorts far faster); the winners are fetched by row address (ctid): one heap visit
- * each instead of an index descent, safe within one statement as events is append-only.
- */
-export const NEWEST_PER_STREAM_BEFORE = `
+export const newestPerStreamBeforeSql = (json: string) => `
   WITH scanned AS MATERIALIZED (
     SELECT stream_id, recorded_at, global_position, ctid AS row_id FROM events
     WHERE type = $1 AND recorded_at <= $2::timestamptz
@@ -113,7 +93,7 @@ export const NEWEST_PER_STREAM_BEFORE = `
     SELECT DISTINCT ON (stream_id COLLATE "C") row_id FROM scanned
     ORDER BY stream_id COLLATE "C", recorded_at DESC, global_position DESC
   )
-  SELECT ${STATE_COLUMNS}, (SELECT count(*) FROM scanned)::int AS scanned
+  SELECT ${stateColumns(json)}, (SELECT count(*) FROM scanned)::int AS scanned
   FROM events
   WHERE ctid = ANY(ARRAY(SELECT row_id FROM newest))`;
 
@@ -122,10 +102,10 @@ export const NEWEST_PER_STREAM_BEFORE = `
  * array of ids: for thousands of ids cheaper than a text[] parameter): one backward
  * probe of events_stream_recorded_idx per stream. For the streams a window missed.
  */
-export const LATEST_OF_STREAMS_AT = `
-  SELECT ${STATE_COLUMNS} FROM json_array_elements_text($1::json) AS s(wanted)
+export const latestOfStreamsAtSql = (json: string) => `
+  SELECT ${stateColumns(json)} FROM json_array_elements_text($1::json) AS s(wanted)
   CROSS JOIN LATERAL (
-    SELECT stream_id, global_position, data, recorded_at FROM events
+    SELECT stream_id, global_position, data, metadata, recorded_at FROM events
     WHERE stream_id = s.wanted AND type = $2 AND recorded_at <= $3::timestamptz
     ORDER BY recorded_at DESC, global_position DESC
     LIMIT 1

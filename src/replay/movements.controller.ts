@@ -6,6 +6,7 @@ import { ReadsPlayersQuery } from './access/reader.guard';
 import { PlayersRangeQueryDto, toMovementRange, toPlayerIds } from './dto/replay-query.dto';
 import { MovementPageDto } from './dto/replay.dto';
 import { ExportMovements } from './export-movements/export-movements.query';
+import { JsonText } from './json-text';
 import { exportResponse, negotiateMovementFormat } from './movement-response';
 import { ReadMovementPage } from './read-movements/read-movement-page.query';
 import { MovementsRoute, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
@@ -23,7 +24,7 @@ export class MovementsController {
   })
   @MovementsRoute()
   @UnknownPlayerResponse()
-  async movements(@Query() query: PlayersRangeQueryDto, @Req() request: Request): Promise<MovementPageDto | StreamableFile> {
+  async movements(@Query() query: PlayersRangeQueryDto, @Req() request: Request): Promise<JsonText<MovementPageDto> | StreamableFile> {
     const range = toMovementRange(query);
     const players = toPlayerIds(query.players);
     const format = negotiateMovementFormat(request);

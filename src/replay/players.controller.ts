@@ -7,6 +7,7 @@ import { MovementRangeQueryDto, toMovementRange } from './dto/replay-query.dto';
 import { ErrorDto, MovementPageDto, PlayerSummaryDto, PositionDto } from './dto/replay.dto';
 import { ExportMovements } from './export-movements/export-movements.query';
 import { ListPlayers } from './list-players/list-players.query';
+import { JsonText } from './json-text';
 import { exportResponse, negotiateMovementFormat } from './movement-response';
 import { GetPlayerPosition } from './player-position/player-position.query';
 import { ReadMovementPage } from './read-movements/read-movement-page.query';
@@ -42,7 +43,7 @@ export class PlayersController {
   @ApiParam({ name: 'id', description: 'player id' })
   @MovementsRoute()
   @UnknownPlayerResponse()
-  async movements(@Param('id') id: string, @Query() query: MovementRangeQueryDto, @Req() request: Request): Promise<MovementPageDto | StreamableFile> {
+  async movements(@Param('id') id: string, @Query() query: MovementRangeQueryDto, @Req() request: Request): Promise<JsonText<MovementPageDto> | StreamableFile> {
     const range = toMovementRange(query);
     const format = negotiateMovementFormat(request);
     if (format === 'json') return this.queries.execute(new ReadMovementPage([id], range));

@@ -1,4 +1,4 @@
-import { applyDecorators, UseGuards } from '@nestjs/common';
+import { applyDecorators, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -12,11 +12,13 @@ import {
 } from '@nestjs/swagger';
 import { ReaderGuard } from './access/reader.guard';
 import { ErrorDto, MovementPageDto } from './dto/replay.dto';
+import { JsonTextInterceptor } from './json-text';
 
-/** Bearer-protected reading route with the 401/403 it can answer. */
+/** Bearer-protected reading route with the 401/403 it can answer; large answers come as JsonText. */
 export const ReadingRoute = () =>
   applyDecorators(
     UseGuards(ReaderGuard),
+    UseInterceptors(JsonTextInterceptor),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ type: ErrorDto, description: 'no, invalid or expired access token' }),
     ApiForbiddenResponse({ type: ErrorDto, description: 'a player reading anything but their own position and history' }),

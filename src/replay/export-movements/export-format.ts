@@ -8,8 +8,8 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /**
- * PROTOCOL.md `Movement`, field by field, as the event store writes it out: the same
- * names, order and defaults as the JSON pages' toMovement (z and heading 0, seq null).
+ * PROTOCOL.md `Movement`, field by field, as the event store writes it out for exports
+ * and JSON pages alike: z and heading 0 and seq null when the event has none.
  */
 const MOVEMENT_COLUMNS: ExportSpec['columns'] = [
   { name: 'id', event: 'eventId' },
@@ -27,6 +27,9 @@ export const MOVEMENT_EXPORTS: Record<ExportFormat, ExportSpec> = {
   ndjson: { format: 'ndjson', columns: MOVEMENT_COLUMNS, streamPrefixLength: 'movement-'.length },
   csv: { format: 'csv', columns: MOVEMENT_COLUMNS, streamPrefixLength: 'movement-'.length },
 };
+
+/** A Movement as one JSON object: JSON pages use the NDJSON export's objects. */
+export const MOVEMENT_JSON = MOVEMENT_EXPORTS.ndjson;
 
 /** `id,playerId,x,y,z,heading,seq,at,position` */
 export const CSV_HEADER = csvHeader(MOVEMENT_EXPORTS.csv);

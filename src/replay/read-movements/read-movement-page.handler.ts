@@ -1,11 +1,15 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { EventQueries } from '../../event-store';
-import { MovementData } from '../../movement/position';
 import { MovementPageDto } from '../dto/replay.dto';
-import { toMovement } from './movement.mapper';
+import { MOVEMENT_JSON } from '../export-movements/export-format';
+import { JsonText } from '../json-text';
 import { MovementRanges } from './movement-ranges';
 import { ReadMovementPage } from './read-movement-page.query';
 
+/**
+ * A page of movements as JSON written by PostgreSQL: the same Movement objects as the
+ * NDJSON export (one spec), so a page and an export of one range agree field by field.
+ */
 @QueryHandler(ReadMovementPage)
 export class ReadMovementPageHandler implements IQueryHandler<ReadMovementPage> {
   constructor(
@@ -13,12 +17,10 @@ export class ReadMovementPageHandler implements IQueryHandler<ReadMovementPage> 
     private readonly events: EventQueries,
   ) {}
 
-  async execute({ playerIds, request }: ReadMovementPage): Promise<MovementPageDto> {
+  async execute({ playerIds, request }: ReadMovementPage): Promise<JsonText<MovementPageDto>> {
     const range = await this.ranges.resolve(playerIds, request);
-    // One row more than asked says whether the range goes on, so the last page says so (nextCursor null).
-    const rows = await this.events.readRange<MovementData>(range, request.limit + 1);
-    const more = rows.length > request.limit;
-    const items = (more ? rows.slice(0, request.limit) : rows).map(toMovement);
-    return { items, nextCursor: more ? items[items.length - 1].position : null };
+    const page = await this.events.readJsonPage(range, MOVEMENT_JSON, request.limit);
+    // Positions are bigints in the store; as JSON numbers they are exact up to 2^53.
+    return new JsonText(`{"items":[${page.items}],"nextCursor":${page.next ?? 'null'}}`);
   }
 }

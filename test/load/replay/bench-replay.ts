@@ -7,19 +7,13 @@ import { startWaypoint } from '../../../src/bootstrap';
 import { createLogger } from '../../../src/common/logger';
 import { loadSettings } from '../../../src/config/settings';
 import { EventQueries } from '../../../src/event-store';
-import { exportBatchSql, exportLineSql } from '../../../src/event-store/event-store.export.sql';
-import {
-  LATEST_OF_STREAMS_AT,
-  NEWEST_PER_STREAM_BEFORE,
-  READ_ALL_RANGE,
-  READ_STREAM_RANGE,
-  readAllRangeSql,
-} from '../../../src/event-store/event-store.queries.sql';
+import { exportBatchSql, exportLineSql, jsonObjectSql, jsonPageSql } from '../../../src/event-store/event-store.export.sql';
+import { latestOfStreamsAtSql, newestPerStreamBeforeSql, readAllRangeSql, readStreamRangeSql } from '../../../src/event-store/event-store.queries.sql';
 import { PLAYER_MOVED } from '../../../src/movement/position';
 import { movementStreamId } from '../../../src/players/player-streams';
 import { EXPORT_BATCH_SIZE } from '../../../src/replay/export-movements/export-movements.handler';
-import { MOVEMENT_EXPORTS } from '../../../src/replay/export-movements/export-format';
-import { snapshotWindow } from '../../../src/replay/world-snapshot/world-snapshot.handler';
+import { MOVEMENT_EXPORTS, MOVEMENT_JSON } from '../../../src/replay/export-movements/export-format';
+import { SNAPSHOT_POSITION, snapshotWindow } from '../../../src/replay/world-snapshot/world-snapshot.handler';
 import { ChangeRole } from '../../../src/roles/change-role/change-role.command';
 import { median, parseArgs } from './args';
 
@@ -181,12 +175,15 @@ async function main(): Promise<void> {
       const at = randomInstant();
       const from = pageStart();
       const page = JSON.parse((await timedGet(`${base}/movements?from=${from}&limit=10000`, token)).body);
+      // The SQL the handlers send, with their JSON object columns.
+      const position = jsonObjectSql(SNAPSHOT_POSITION);
+      const item = `${jsonObjectSql(MOVEMENT_JSON)} AS item, recorded_at, global_position`;
       const plans: [string, string, unknown[]][] = [
-        ['world snapshot: newest per stream in the window (NEWEST_PER_STREAM_BEFORE)', NEWEST_PER_STREAM_BEFORE, [PLAYER_MOVED, at, snapshotWindow(streams.length)]],
-        ['world snapshot: players the window missed, 100 of them (LATEST_OF_STREAMS_AT)', LATEST_OF_STREAMS_AT, [JSON.stringify(streams.slice(0, 100)), PLAYER_MOVED, at]],
-        ['page of 10,000 across players (READ_ALL_RANGE)', READ_ALL_RANGE, [null, from, null, PLAYER_MOVED, 10_001]],
-        ['next page after a cursor (READ_ALL_RANGE)', READ_ALL_RANGE, [String(page.nextCursor), from, null, PLAYER_MOVED, 10_001]],
-        ["one player's history (READ_STREAM_RANGE)", READ_STREAM_RANGE, [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001]],
+        ['world snapshot: newest per stream in the window (newestPerStreamBeforeSql)', newestPerStreamBeforeSql(position), [PLAYER_MOVED, at, snapshotWindow(streams.length)]],
+        ['world snapshot: players the window missed, 100 of them (latestOfStreamsAtSql)', latestOfStreamsAtSql(position), [JSON.stringify(streams.slice(0, 100)), PLAYER_MOVED, at]],
+        ['page of 10,000 across players as JSON (jsonPageSql over readAllRangeSql)', jsonPageSql(readAllRangeSql(item), '$6'), [null, from, null, PLAYER_MOVED, 10_001, 10_000]],
+        ['next page after a cursor (same)', jsonPageSql(readAllRangeSql(item), '$6'), [String(page.nextCursor), from, null, PLAYER_MOVED, 10_001, 10_000]],
+        ["one player's history (jsonPageSql over readStreamRangeSql)", jsonPageSql(readStreamRangeSql(item), '$7'), [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001, 10_000]],
         [
           `one export batch of ${EXPORT_BATCH_SIZE} as NDJSON text (exportBatchSql over readAllRangeSql)`,
           exportBatchSql(readAllRangeSql(`${exportLineSql(MOVEMENT_EXPORTS.ndjson)} AS line, recorded_at, global_position`)),
