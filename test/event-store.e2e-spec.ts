@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { ConcurrencyError, EventStore, START_OF_ALL } from '../src/event-store';
+import { ConcurrencyError, EventQueries, EventRange, EventStore, ExportSpec, HistoricalEvent, importEvents, START_OF_ALL } from '../src/event-store';
 import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
 import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
@@ -129,6 +129,69 @@ describe('event store', () => {
     } finally {
       await slow.end();
     }
+  });
+});
+
+describe('streamed export in segments', () => {
+  let server: TestServer;
+  let queries: EventQueries;
+  const type = 'SegmentProbe';
+  // Positions only: the order and completeness of the output is what is checked.
+  const spec: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
+  const all: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    queries = server.running.app.get(EventQueries);
+    // 3 streams, 150 events whose times are uneven on purpose: bursts within one
+    // millisecond, steady steps, an empty day, and a lone straggler an hour later, so that
+    // segments cut from one stretch's density meet empty and crowded stretches.
+    const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+    const events: HistoricalEvent[] = [];
+    const versions = [0, 0, 0];
+    const at = (i: number) =>
+      i < 40 ? t0 + Math.floor(i / 10) : i < 100 ? t0 + 1000 + (i - 40) * 37 : i < 149 ? t0 + 86_400_000 + (i - 100) * 5 : t0 + 90_000_000;
+    for (let i = 0; i < 150; i++) {
+      const stream = i % 3;
+      events.push({ streamId: `probe-${stream}`, streamVersion: ++versions[stream], type, data: { i }, metadata: meta(), recordedAt: new Date(at(i)) });
+    }
+    // Imported out of recorded order, so global positions do not follow time either.
+    await importEvents(server.dataSource, [...events.slice(75), ...events.slice(0, 75)]);
+  });
+  afterAll(() => server.close());
+
+  const exported = async (range: EventRange, batchSize: number) => {
+    const lines: number[] = [];
+    for await (const batch of queries.streamExport(range, spec, { batchSize })) {
+      lines.push(...batch.text.trimEnd().split('\n').map((l) => Number(JSON.parse(l).p)));
+    }
+    return lines;
+  };
+  const pagedPositions = async (range: EventRange) => (await queries.readRange(range, 10_000)).map((e) => Number(e.globalPosition));
+
+  it('writes the range in recorded order, every event once, whatever the batch size', async () => {
+    const expected = await pagedPositions(all);
+    expect(expected).toHaveLength(150);
+    const reads = jest.spyOn(queries, 'readExportBatch');
+    try {
+      for (const batchSize of [1, 4, 7, 149, 150, 500]) expect(await exported(all, batchSize)).toEqual(expected);
+      // Segments were cut: reads that start at an instant rather than after a cursor.
+      expect(reads.mock.calls.some(([range]) => range.after === null && range.from !== null)).toBe(true);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('keeps to [from, to) and continues after a cursor', async () => {
+    const from = new Date('2026-01-01T00:00:01.500Z');
+    const to = new Date('2026-01-02T00:00:00.100Z');
+    const window: EventRange = { ...all, from, to };
+    const expected = await pagedPositions(window);
+    expect(expected.length).toBeGreaterThan(40);
+    expect(await exported(window, 5)).toEqual(expected);
+    const after = String(expected[17]);
+    expect(await exported({ ...window, after }, 3)).toEqual(expected.slice(18));
+    expect(await exported({ ...all, after: String((await pagedPositions(all))[148]) }, 2)).toHaveLength(1);
   });
 });
 

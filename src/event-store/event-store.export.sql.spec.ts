@@ -31,6 +31,12 @@ describe('export SQL', () => {
     expect(csvHeader(spec('csv', columns))).toBe('playerId,seq,position\r\n');
   });
 
+  it('writes a plain stream suffix between quotes without escaping it', () => {
+    const plain = (format: 'ndjson' | 'csv') => exportLineSql(spec(format, [{ name: 'playerId', event: 'streamSuffix', plain: true }]));
+    expect(plain('ndjson')).toBe(`'{"playerId":' || '"' || substr(stream_id, 10) || '"' || '}' || E'\\n'`);
+    expect(plain('csv')).toBe(`substr(stream_id, 10) || E'\\r\\n'`);
+  });
+
   it('refuses names that would need escaping in SQL or JSON', () => {
     expect(() => exportLineSql(spec('ndjson', [{ name: 'x"', field: 'x', kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);
     expect(() => exportLineSql(spec('csv', [{ name: 'x', field: "x'; DROP TABLE events; --", kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);

@@ -3,7 +3,16 @@
 
 /** One column of an exported line: an attribute of the event, or one field of its data. */
 export type ExportColumn =
-  | { name: string; event: 'globalPosition' | 'eventId' | 'recordedAt' | 'streamSuffix' }
+  | {
+      name: string;
+      event: 'globalPosition' | 'eventId' | 'recordedAt' | 'streamSuffix';
+      /**
+       * The value never holds a character JSON or CSV would escape (ids this server
+       * generates, such as UUIDs): written between quotes as it is, skipping the
+       * escaping functions, which were a fifth of an export's database time.
+       */
+      plain?: true;
+    }
   | {
       name: string;
       field: string;
@@ -53,6 +62,7 @@ function valueSql(column: ExportColumn, spec: ExportSpec): string {
       return json ? `coalesce((metadata -> 'eventId')::text, 'null')` : `coalesce(${csvText(`(metadata ->> 'eventId')`)}, '')`;
     case 'streamSuffix': {
       const suffix = `substr(stream_id, ${(spec.streamPrefixLength ?? 0) + 1})`;
+      if (column.plain) return json ? `'"' || ${suffix} || '"'` : suffix;
       return json ? `to_json(${suffix})::text` : csvText(suffix);
     }
   }
@@ -81,15 +91,19 @@ export function csvHeader(spec: ExportSpec): string {
 
 /**
  * Wraps a range read (selecting `line`, recorded_at and global_position, in recorded
- * order) into one row per batch: the batch's text, its size, and the position of its
- * last event (the keyset cursor of the next batch). The node process then only passes
- * one string per batch along, instead of parsing and re-serialising every event.
+ * order) into one row per batch: the batch's text, its size, the position of its last
+ * event (the keyset cursor of the next batch), and the times of its first and last
+ * events (epoch milliseconds: how densely the range is filled, to cut it into segments).
+ * The node process then only passes one string per batch along, instead of parsing and
+ * re-serialising every event.
  */
 export function exportBatchSql(rangeSql: string): string {
   return `
   SELECT coalesce(string_agg(page.line, '' ORDER BY page.recorded_at, page.global_position), '') AS text,
          count(*)::int AS count,
-         (array_agg(page.global_position ORDER BY page.recorded_at DESC, page.global_position DESC))[1]::text AS last
+         (array_agg(page.global_position ORDER BY page.recorded_at DESC, page.global_position DESC))[1]::text AS last,
+         (extract(epoch FROM min(page.recorded_at)) * 1000)::float8 AS "firstAtMs",
+         (extract(epoch FROM max(page.recorded_at)) * 1000)::float8 AS "lastAtMs"
   FROM (${rangeSql}) AS page`;
 }
 

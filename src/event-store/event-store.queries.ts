@@ -45,6 +45,15 @@ export interface ExportBatch {
   count: number;
   /** Global position of the batch's last event: where the next batch continues. */
   last: string | null;
+  /** recorded_at of the batch's first and last events, in epoch milliseconds (null when empty). */
+  firstAtMs: number | null;
+  lastAtMs: number | null;
+}
+
+/** A piece of an export's range read on its own, and the read of its first batch, started. */
+interface ExportSegment {
+  range: EventRange;
+  first: Promise<ExportBatch>;
 }
 
 /** A page of a range as JSON text written by PostgreSQL. */
@@ -131,31 +140,87 @@ export class EventQueries {
   /** One batch of an export: up to `limit` events of the range, as text written by PostgreSQL (see exportLineSql). */
   async readExportBatch(range: EventRange, spec: ExportSpec, limit: number, line = exportLineSql(spec)): Promise<ExportBatch> {
     const rows: ExportBatch[] = await this.run(range, limit, `${line} AS line, recorded_at, global_position`, undefined, exportBatchSql);
-    return rows[0] ?? { text: '', count: 0, last: null };
+    return rows[0] ?? { text: '', count: 0, last: null, firstAtMs: null, lastAtMs: null };
   }
 
   /**
    * The whole range as batches of text, without holding it in memory or a connection
    * between batches: each batch is one keyset query continuing after the previous one.
-   * The next batch is read while the caller writes the current one; stop by aborting
-   * the signal or leaving the loop.
+   * Stop by aborting the signal or leaving the loop.
+   *
+   * One backend turning 10 M events into text is the limit of an export, so two reads
+   * run at once: after the first batch, the rest of the range is cut at instants into
+   * segments expected to hold about one batch each (from how densely the batches read so
+   * far were filled), and the next segment's first batch is read while the current one
+   * is continued and written. A segment's bounds do not depend on another's last row, so
+   * the order of the output is still recorded order; at most two batches are held.
+   * Segments are cut up to `range.to`, or up to now; the last one is open-ended and read
+   * to its end, so an export reaches the live edge as a page chain would.
    */
   async *streamExport(range: EventRange, spec: ExportSpec, options: StreamRangeOptions = {}): AsyncGenerator<ExportBatch> {
     const batchSize = options.batchSize ?? 10_000;
     const { signal } = options;
     const line = exportLineSql(spec);
-    let next: Promise<ExportBatch> | null = this.readExportBatch(range, spec, batchSize, line);
+    const read = (r: EventRange) => this.readExportBatch(r, spec, batchSize, line);
+    const cutUntil = range.to?.getTime() ?? Date.now();
+    const ahead: ExportSegment[] = [];
+    let current: EventRange = range;
+    let currentRead: Promise<ExportBatch> | null = read(range);
+    let spanMs = 0;
+    /** Where the next segment starts (epoch ms), while segments are still being cut. */
+    let nextFrom: number | null = null;
+    /** The current segment's events so far and where it started (epoch ms), to refine spanMs when it ends. */
+    let segmentEvents = 0;
+    let segmentStartMs = 0;
+
+    const cut = (): void => {
+      const from = nextFrom!;
+      const to = from + spanMs;
+      const open = to >= cutUntil;
+      const segment: EventRange = { ...range, after: null, from: new Date(from), to: open ? range.to : new Date(to) };
+      nextFrom = open ? null : to;
+      ahead.push({ range: segment, first: read(segment) });
+    };
+
     try {
-      while (next && !signal?.aborted) {
-        const batch: ExportBatch = await next;
-        next = null;
-        if (batch.count === 0 || signal?.aborted) return;
-        if (batch.count === batchSize) next = this.readExportBatch({ ...range, after: batch.last }, spec, batchSize, line);
-        yield batch;
+      while (currentRead && !signal?.aborted) {
+        const batch: ExportBatch = await currentRead;
+        currentRead = null;
+        if (signal?.aborted) return;
+        segmentEvents += batch.count;
+        if (batch.count === batchSize) {
+          if (current === range && nextFrom === null && batch.lastAtMs !== null && batch.firstAtMs !== null) {
+            // The first batch: start cutting the rest of the range after it.
+            spanMs = Math.max(1, Math.ceil(batch.lastAtMs - batch.firstAtMs));
+            segmentStartMs = batch.firstAtMs;
+            const boundary = Math.floor(batch.lastAtMs) + spanMs;
+            if (boundary < cutUntil) {
+              current = { ...range, to: new Date(boundary) };
+              nextFrom = boundary;
+              cut();
+            }
+          }
+          current = { ...current, after: batch.last };
+          currentRead = read(current);
+        } else {
+          // The current segment ends with this batch: continue with the one read ahead.
+          const finished = ahead.shift();
+          if (finished) {
+            const lengthMs = current.to!.getTime() - segmentStartMs;
+            spanMs = segmentEvents === 0 ? spanMs * 2 : Math.max(1, Math.round((lengthMs * batchSize) / segmentEvents));
+            current = finished.range;
+            currentRead = finished.first;
+            segmentEvents = 0;
+            segmentStartMs = current.from!.getTime();
+            if (nextFrom !== null) cut();
+          }
+        }
+        if (batch.count > 0) yield batch;
       }
     } finally {
-      // Left early: the prefetched batch is dropped, and its failure is nobody's concern.
-      next?.catch(() => undefined);
+      // Left early: reads already started are dropped, and their failures are nobody's concern.
+      currentRead?.catch(() => undefined);
+      for (const segment of ahead) segment.first.catch(() => undefined);
     }
   }
 

@@ -13,7 +13,8 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
  */
 const MOVEMENT_COLUMNS: ExportSpec['columns'] = [
   { name: 'id', event: 'eventId' },
-  { name: 'playerId', event: 'streamSuffix' },
+  // Movement streams are named movement-<player UUID>: nothing in the id needs escaping.
+  { name: 'playerId', event: 'streamSuffix', plain: true },
   { name: 'x', field: 'x', kind: 'number', missing: 'null' },
   { name: 'y', field: 'y', kind: 'number', missing: 'null' },
   { name: 'z', field: 'z', kind: 'number', missing: 'zero' },
