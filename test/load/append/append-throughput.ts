@@ -11,6 +11,7 @@ import { movementStreamId } from '../../../src/players/player-streams';
  * projection) goes on this machine, without sockets: batches of B movements spread over
  * P players, appended back to back for S seconds. Reports events/s and PostgreSQL CPU.
  *   node dist/test/load/append/append-throughput.js [--players 2000] [--batch 100,500,2000] [--seconds 10]
+ *     [--no-projection] [--drop-indexes name,name]   (what each part of the write costs)
  */
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,6 +47,11 @@ async function main(): Promise<void> {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   const { dataSource } = await openDatabase({ url, schema });
   const store = new EventStore(dataSource, { databaseUrl: url } as never);
+  for (const index of arg('drop-indexes', '').split(',').filter(Boolean)) {
+    if (!/^[a-z_]+$/.test(index)) throw new Error(`--drop-indexes: "${index}" is not an index name`);
+    await dataSource.query(`DROP INDEX ${index}`);
+    console.log(`dropped index ${index} (for this measurement only)`);
+  }
   const projection = new LastPositionProjection();
   const ids = Array.from({ length: players }, () => randomUUID());
   await dataSource.query(
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - started) / 1000;
     const pgCpu = ((await postgresCpuTicks(admin)) - cpuBefore) / 100 / elapsed;
     console.log(
-      `batch ${String(size).padStart(5)}: ${Math.round(events / elapsed).toLocaleString('en')} events/s, PostgreSQL CPU ${Math.round(pgCpu * 100)}% of one core, ${Math.round((Number(dbNs) / 1e9 / elapsed) * 100)}% of the time waiting on the statement`,
+      `batch ${String(size).padStart(5)}: ${Math.round(events / elapsed).toLocaleString('en')} events/s, PostgreSQL CPU ${Math.round(pgCpu * 100)}% of one core (${Math.round((pgCpu * 1e6) / (events / elapsed))} µs per event), ${Math.round((Number(dbNs) / 1e9 / elapsed) * 100)}% of the time waiting on the statement`,
     );
   }
   await dataSource.destroy();
