@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { ConcurrencyError, EventQueries, EventRange, EventStore, ExportSpec, HistoricalEvent, importEvents, START_OF_ALL } from '../src/event-store';
+import {
+  ConcurrencyError,
+  EventQueries,
+  EventRange,
+  EventStore,
+  ExportSpec,
+  HistoricalEvent,
+  importEvents,
+  LIVE_EDGE_MARGIN_MS,
+  START_OF_ALL,
+} from '../src/event-store';
 import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
 import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
@@ -192,6 +202,48 @@ describe('streamed export in segments', () => {
     const after = String(expected[17]);
     expect(await exported({ ...window, after }, 3)).toEqual(expected.slice(18));
     expect(await exported({ ...all, after: String((await pagedPositions(all))[148]) }, 2)).toHaveLength(1);
+  });
+
+  it('reads some streams only, the same way', async () => {
+    const some: EventRange = { ...all, streamIds: ['probe-0', 'probe-2'] };
+    const expected = await pagedPositions(some);
+    expect(expected).toHaveLength(100);
+    expect(await exported(some, 3)).toEqual(expected);
+  });
+
+  it('cuts no segment near the live edge, even when `to` lies in the future', async () => {
+    // A segment read ahead of its turn must not be able to gain events later (a gap):
+    // past LIVE_EDGE_MARGIN_MS before now the rest is one open segment. Movements of the
+    // last 30 s, one every 0.5 s, make segments of a second or two up to the edge.
+    const now = Date.now();
+    const edgeType = 'EdgeProbe';
+    await importEvents(
+      server.dataSource,
+      Array.from({ length: 60 }, (_, i) => ({
+        streamId: `edge-${i % 3}`,
+        streamVersion: Math.floor(i / 3) + 1,
+        type: edgeType,
+        data: { i },
+        metadata: meta(),
+        recordedAt: new Date(now - 30_000 + i * 500),
+      })),
+    );
+    const future: EventRange = { ...all, type: edgeType, to: new Date(now + 86_400_000) };
+    const reads = jest.spyOn(queries, 'readExportBatch');
+    try {
+      const expected = await pagedPositions(future);
+      expect(expected).toHaveLength(60);
+      expect(await exported(future, 4)).toEqual(expected);
+      const cuts = reads.mock.calls.map(([range]) => range).filter((range) => range.after === null && range.from !== null);
+      expect(cuts.length).toBeGreaterThan(0);
+      const edge = Date.now() - LIVE_EDGE_MARGIN_MS;
+      for (const range of cuts) {
+        expect(range.from!.getTime()).toBeLessThan(edge);
+        if (range.to !== future.to) expect(range.to!.getTime()).toBeLessThan(edge);
+      }
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 

@@ -110,14 +110,14 @@ export function exportBatchSql(rangeSql: string): string {
 /**
  * Wraps a range read (selecting `item`, recorded_at and global_position, in recorded
  * order, one row more than a page) into one row: the page's items joined by commas (the
- * inside of a JSON array), how many, whether the extra row was there (the range goes
- * on) and then the position of the page's last item (the next page's cursor). `pageLimit` is the SQL parameter holding the page size.
- * As with exports, the node process passes one string along instead of 10,000 objects.
+ * inside of a JSON array), whether the extra row was there (the range goes on), and then
+ * the position of the page's last item (the next page's cursor). `pageLimit` is the SQL
+ * parameter holding the page size. As with exports, the node process passes one string
+ * along instead of 10,000 objects.
  */
 export function jsonPageSql(rangeSql: string, pageLimit: string): string {
   return `
   SELECT coalesce(string_agg(page.item, ',' ORDER BY page.n) FILTER (WHERE page.n <= ${pageLimit}), '') AS items,
-         count(*) FILTER (WHERE page.n <= ${pageLimit})::int AS count,
          max(page.global_position) FILTER (WHERE page.n = ${pageLimit})::text AS last,
          count(*) > ${pageLimit} AS more
   FROM (SELECT r.*, row_number() OVER (ORDER BY r.recorded_at, r.global_position) AS n FROM (${rangeSql}) AS r) AS page`;

@@ -7,9 +7,9 @@
 // events_stream_recorded_idx (one stream) or events_recorded_position_idx (all streams).
 
 /**
- * recorded_at leaves as ISO 8601 text (UTC, milliseconds, as Date#toISOString writes it):
- * replays only print it, and parsing 10,000 timestamps into Dates per page and writing
- * them back out was a good share of a page's time.
+ * The columns of readRange (events as rows, for tools and tests; the API's pages and
+ * exports are written as text by PostgreSQL, see event-store.export.sql.ts).
+ * recorded_at leaves as ISO 8601 text (UTC, milliseconds, as Date#toISOString writes it).
  */
 export const RANGE_COLUMNS = `global_position::text AS "globalPosition", stream_id AS "streamId",
   stream_version::int AS "streamVersion", metadata->>'eventId' AS "eventId", data,
@@ -82,6 +82,22 @@ export const readManyStreamsRangeSql = (columns: string) => `
 /** A state row: its stream, and the event as the caller's JSON object expression (see jsonObjectSql). */
 const stateColumns = (json: string) => `stream_id AS "streamId", ${json} AS json`;
 
+/**
+ * The newest event of each stream among the $3 newest events of type $1 recorded at or
+ * before the instant $2, as the caller's JSON object expression `json`, with how many
+ * events were scanned ("scanned" < $3: the window reached the first event, so a stream
+ * absent here has no event before the instant).
+ *
+ * A world snapshot needs each player's latest movement before an instant. Probing every
+ * stream's index backwards touches one random leaf page (and heap page) per stream:
+ * ~20,000 scattered pages for 10,000 players. But most of the answer is in the newest
+ * events before the instant, and those are adjacent in events_recorded_position_idx and
+ * in the heap (append-only, in time order), so this reads a few hundred adjacent pages.
+ * Exact: every event of a stream inside the window is newer than all of its events
+ * before the window. Grouped in "C" collation (grouping needs no locale order, and it
+ * sorts far faster); the winners are fetched by row address (ctid): one heap visit
+ * each instead of an index descent, safe within one statement as events is append-only.
+ */
 export const newestPerStreamBeforeSql = (json: string) => `
   WITH scanned AS MATERIALIZED (
     SELECT stream_id, recorded_at, global_position, ctid AS row_id FROM events

@@ -60,7 +60,6 @@ interface ExportSegment {
 export interface JsonPage {
   /** The items as JSON objects joined by commas: the inside of a JSON array. */
   items: string;
-  count: number;
   /** Global position of the page's last item when the range goes on after it (the next cursor); else null. */
   next: string | null;
 }
@@ -85,6 +84,12 @@ export interface StreamRangeOptions {
   /** Aborted: no further batch is read. */
   signal?: AbortSignal;
 }
+
+/**
+ * Exports cut segments (read ahead of their turn) only this far behind now: every batch
+ * recorded before then has committed, as batches commit within milliseconds.
+ */
+export const LIVE_EDGE_MARGIN_MS = 10_000;
 
 /** Up to this many streams are merged stream by stream; more go through the time index. */
 const MERGE_STREAMS_UP_TO = 64;
@@ -125,7 +130,7 @@ export class EventQueries {
    */
   async readJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
     // One row more than asked says whether the range goes on.
-    const rows: { items: string; count: number; last: string | null; more: boolean }[] = await this.run(
+    const rows: { items: string; last: string | null; more: boolean }[] = await this.run(
       range,
       limit + 1,
       `${jsonObjectSql(spec)} AS item, recorded_at, global_position`,
@@ -134,7 +139,7 @@ export class EventQueries {
       [limit],
     );
     const row = rows[0];
-    return row ? { items: row.items, count: row.count, next: row.more ? row.last : null } : { items: '', count: 0, next: null };
+    return row ? { items: row.items, next: row.more ? row.last : null } : { items: '', next: null };
   }
 
   /** One batch of an export: up to `limit` events of the range, as text written by PostgreSQL (see exportLineSql). */
@@ -153,17 +158,28 @@ export class EventQueries {
    * segments expected to hold about one batch each (from how densely the batches read so
    * far were filled), and the next segment's first batch is read while the current one
    * is continued and written. A segment's bounds do not depend on another's last row, so
-   * the order of the output is still recorded order; at most two batches are held.
-   * Segments are cut up to `range.to`, or up to now; the last one is open-ended and read
-   * to its end, so an export reaches the live edge as a page chain would.
+   * the order of the output is still recorded order. At most two reads are in flight, so
+   * at most three batches are held (those two and the one being written).
+   *
+   * Segments are cut only up to `range.to` or LIVE_EDGE_MARGIN_MS before now, whichever
+   * is earlier: a segment read ahead of its turn must not be able to gain events
+   * afterwards, or a later one read later could hold events recorded after it and the
+   * export would have a gap. The rest is one open segment read by keyset to its end, so
+   * an export meets the live edge as a page chain would.
    */
   async *streamExport(range: EventRange, spec: ExportSpec, options: StreamRangeOptions = {}): AsyncGenerator<ExportBatch> {
-    const batchSize = options.batchSize ?? 10_000;
+    const batchSize = Math.max(1, options.batchSize ?? 10_000);
     const { signal } = options;
     const line = exportLineSql(spec);
-    const read = (r: EventRange) => this.readExportBatch(r, spec, batchSize, line);
-    const cutUntil = range.to?.getTime() ?? Date.now();
+    const read = (r: EventRange): Promise<ExportBatch> => {
+      const batch = this.readExportBatch(r, spec, batchSize, line);
+      // A read ahead may fail long before it is awaited (which still throws): never an unhandled rejection.
+      batch.catch(() => undefined);
+      return batch;
+    };
+    const cutUntil = Math.min(range.to?.getTime() ?? Infinity, Date.now() - LIVE_EDGE_MARGIN_MS);
     const ahead: ExportSegment[] = [];
+    let first = true;
     let current: EventRange = range;
     let currentRead: Promise<ExportBatch> | null = read(range);
     let spanMs = 0;
@@ -182,45 +198,40 @@ export class EventQueries {
       ahead.push({ range: segment, first: read(segment) });
     };
 
-    try {
-      while (currentRead && !signal?.aborted) {
-        const batch: ExportBatch = await currentRead;
-        currentRead = null;
-        if (signal?.aborted) return;
-        segmentEvents += batch.count;
-        if (batch.count === batchSize) {
-          if (current === range && nextFrom === null && batch.lastAtMs !== null && batch.firstAtMs !== null) {
-            // The first batch: start cutting the rest of the range after it.
-            spanMs = Math.max(1, Math.ceil(batch.lastAtMs - batch.firstAtMs));
-            segmentStartMs = batch.firstAtMs;
-            const boundary = Math.floor(batch.lastAtMs) + spanMs;
-            if (boundary < cutUntil) {
-              current = { ...range, to: new Date(boundary) };
-              nextFrom = boundary;
-              cut();
-            }
-          }
-          current = { ...current, after: batch.last };
-          currentRead = read(current);
-        } else {
-          // The current segment ends with this batch: continue with the one read ahead.
-          const finished = ahead.shift();
-          if (finished) {
-            const lengthMs = current.to!.getTime() - segmentStartMs;
-            spanMs = segmentEvents === 0 ? spanMs * 2 : Math.max(1, Math.round((lengthMs * batchSize) / segmentEvents));
-            current = finished.range;
-            currentRead = finished.first;
-            segmentEvents = 0;
-            segmentStartMs = current.from!.getTime();
-            if (nextFrom !== null) cut();
+    while (currentRead && !signal?.aborted) {
+      const batch: ExportBatch = await currentRead;
+      currentRead = null;
+      if (signal?.aborted) return;
+      segmentEvents += batch.count;
+      if (batch.count === batchSize) {
+        if (first && batch.lastAtMs !== null && batch.firstAtMs !== null) {
+          // The first batch: start cutting the rest of the range after it.
+          spanMs = Math.max(1, Math.ceil(batch.lastAtMs - batch.firstAtMs));
+          segmentStartMs = batch.firstAtMs;
+          const boundary = Math.floor(batch.lastAtMs) + spanMs;
+          if (boundary < cutUntil) {
+            current = { ...range, to: new Date(boundary) };
+            nextFrom = boundary;
+            cut();
           }
         }
-        if (batch.count > 0) yield batch;
+        current = { ...current, after: batch.last };
+        currentRead = read(current);
+      } else {
+        // The current segment ends with this batch: continue with the one read ahead.
+        const finished = ahead.shift();
+        if (finished) {
+          const lengthMs = current.to!.getTime() - segmentStartMs;
+          spanMs = segmentEvents === 0 ? spanMs * 2 : Math.max(1, Math.round((lengthMs * batchSize) / segmentEvents));
+          current = finished.range;
+          currentRead = finished.first;
+          segmentEvents = 0;
+          segmentStartMs = current.from!.getTime();
+          if (nextFrom !== null) cut();
+        }
       }
-    } finally {
-      // Left early: reads already started are dropped, and their failures are nobody's concern.
-      currentRead?.catch(() => undefined);
-      for (const segment of ahead) segment.first.catch(() => undefined);
+      first = false;
+      if (batch.count > 0) yield batch;
     }
   }
 
