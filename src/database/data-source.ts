@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 
@@ -28,6 +28,15 @@ export function createDataSource(target: DatabaseTarget): DataSource {
       application_name: 'waypoint',
     },
   });
+}
+
+/**
+ * node-postgres' pool under a TypeORM data source (null before it is initialised): for
+ * the few hot queries where a query runner per call and TypeORM's result wrapping show
+ * in a profile, or that need a named prepared statement.
+ */
+export function driverPool(dataSource: DataSource): Pool | null {
+  return (dataSource.driver as unknown as { master?: Pool }).master ?? null;
 }
 
 export async function ensureSchema(target: DatabaseTarget): Promise<void> {

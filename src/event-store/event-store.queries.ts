@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { driverPool } from '../database/data-source';
 import type { Queryable } from './event-store.service';
 import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPageSql } from './event-store.export.sql';
 import {
@@ -109,7 +110,7 @@ export class EventQueries {
   private readonly pool: Pool | null;
 
   constructor(private readonly dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master?: Pool }).master ?? null;
+    this.pool = driverPool(dataSource);
   }
 
   /** The event a cursor points at, or null when there is none at that position. */

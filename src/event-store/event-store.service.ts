@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SETTINGS, Settings } from '../config/settings';
 import { DataSource, EntityManager } from 'typeorm';
+import { driverPool } from '../database/data-source';
 import { toColumns } from './event-columns';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
 import {
@@ -66,7 +67,7 @@ export class EventStore {
     const { name, text } = this.appendStatement(projections);
     const values = [...toColumns(events), recordedAt];
     try {
-      if (this.preparedStatements) await this.pool().query({ name, text, values });
+      if (this.preparedStatements) await driverPool(this.dataSource)!.query({ name, text, values });
       else await this.dataSource.query(text, values);
       return { recordedAt };
     } catch (error) {
@@ -174,11 +175,6 @@ export class EventStore {
       this.appendStatements.set(name, text);
     }
     return { name, text };
-  }
-
-  /** node-postgres' pool under TypeORM, for the hot path's prepared statement. */
-  private pool(): { query(config: { name: string; text: string; values: unknown[] }): Promise<unknown> } {
-    return (this.dataSource.driver as unknown as { master: ReturnType<EventStore['pool']> }).master;
   }
 
   /** The next page of all events after `checkpoint`, only from transactions that can no longer change. */

@@ -21,7 +21,7 @@ export class ExportMonitor {
   private readonly logger = new Logger('MovementExport');
   private nextId = 1;
   private readonly records = new Map<number, ExportRecord>();
-  /** Most exports this node streams at once (MAX_CONCURRENT_EXPORTS); each holds at most one pooled connection at a time. */
+  /** Most exports this node streams at once (MAX_CONCURRENT_EXPORTS); each keeps up to two pooled connections busy. */
   readonly maxConcurrent: number;
 
   constructor(@Inject(SETTINGS) settings: Settings) {

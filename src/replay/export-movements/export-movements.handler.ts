@@ -14,8 +14,8 @@ export const EXPORT_BATCH_SIZE = 5_000;
  * Streams a range without holding it: batches are read by keyset pages only as fast as
  * the client takes them (the Readable is pulled by the response's backpressure, with up
  * to two reads ahead, see EventQueries.streamExport), and when the response closes
- * early the stream is destroyed, which aborts the reads: no further query is sent. PostgreSQL writes each batch's
- * text; this process only passes one string per batch along.
+ * early the stream is destroyed, which aborts the reads: no further query is sent.
+ * PostgreSQL writes each batch's text; this process only passes one string per batch along.
  */
 @QueryHandler(ExportMovements)
 export class ExportMovementsHandler implements IQueryHandler<ExportMovements> {
