@@ -9,8 +9,10 @@ import {
   HistoricalEvent,
   importEvents,
   LIVE_EDGE_MARGIN_MS,
+  SPLIT_PAGES_FROM,
   START_OF_ALL,
 } from '../src/event-store';
+import { driverPool } from '../src/database/data-source';
 import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
 import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
@@ -241,6 +243,107 @@ describe('streamed export in segments', () => {
         expect(range.from!.getTime()).toBeLessThan(edge);
         if (range.to !== future.to) expect(range.to!.getTime()).toBeLessThan(edge);
       }
+    } finally {
+      reads.mockRestore();
+    }
+  });
+});
+
+describe('JSON pages read in two halves', () => {
+  let server: TestServer;
+  let queries: EventQueries;
+  const type = 'PageProbe';
+  const spec: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
+  const all: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+  const count = SPLIT_PAGES_FROM + 500;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    queries = server.running.app.get(EventQueries);
+    // 5 streams; bursts sharing a millisecond, so the order within one instant matters;
+    // imported out of recorded order, so global positions do not follow time.
+    const t0 = Date.parse('2026-02-01T00:00:00.000Z');
+    const versions = [0, 0, 0, 0, 0];
+    const events: HistoricalEvent[] = Array.from({ length: count }, (_, i) => ({
+      streamId: `page-${i % 5}`,
+      streamVersion: ++versions[i % 5],
+      type,
+      data: { i },
+      metadata: meta(),
+      recordedAt: new Date(t0 + Math.floor(i / 7) * 3),
+    }));
+    await importEvents(server.dataSource, [...events.slice(count / 2), ...events.slice(0, count / 2)]);
+  });
+  afterAll(() => server.close());
+
+  const positions = async (range: EventRange) => (await queries.readRange(range, 10_000)).map((e) => e.globalPosition);
+  const page = async (range: EventRange, limit: number) => {
+    const { items, next } = await queries.readJsonPage(range, spec, limit);
+    return { items: (JSON.parse(`[${items}]`) as { p: number }[]).map((o) => String(o.p)), next };
+  };
+  const twoConnections = () => driverPool(server.dataSource)!.options.max! > 1;
+  const partReads = () => jest.spyOn(queries as unknown as { readPagePart: (...args: unknown[]) => Promise<unknown> }, 'readPagePart');
+
+  it('gives the page one read would, for page sizes around the range’s length', async () => {
+    const expected = await positions(all);
+    expect(expected).toHaveLength(count);
+    const reads = partReads();
+    try {
+      for (const limit of [SPLIT_PAGES_FROM, SPLIT_PAGES_FROM + 1, count - 1, count, count + 1, 2 * count]) {
+        const { items, next } = await page(all, limit);
+        expect(items).toEqual(expected.slice(0, limit));
+        expect(next).toBe(limit < count ? expected[limit - 1] : null);
+      }
+      // With two connections, every one of those pages was read in two parts (rows 0… and half…).
+      expect(reads.mock.calls.filter(([, , first]) => first !== 0)).toHaveLength(twoConnections() ? 6 : 0);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('chains by cursor across the range, and for some streams only', async () => {
+    for (const range of [all, { ...all, streamIds: ['page-1', 'page-3', 'page-4'] }]) {
+      const expected = await positions(range);
+      const chained: string[] = [];
+      let after: string | null = null;
+      do {
+        const { items, next } = await page({ ...range, after }, SPLIT_PAGES_FROM);
+        chained.push(...items);
+        after = next;
+      } while (after !== null);
+      expect(chained).toEqual(expected);
+    }
+  });
+
+  it('reads the page whole when an event lands inside the first half between the two reads', async () => {
+    if (!twoConnections()) return; // the embedded database has one connection: pages are read whole
+    type PartReader = (range: EventRange, item: string, first: number, last: number) => Promise<unknown>;
+    const target = queries as unknown as { readPagePart: PartReader };
+    const original = target.readPagePart.bind(queries);
+    let headRead!: () => void;
+    const headDone = new Promise<void>((resolve) => (headRead = resolve));
+    const reads = jest.spyOn(target, 'readPagePart').mockImplementation(async (range, item, first, last) => {
+      if (reads.mock.calls.length > 2) return original(range, item, first, last); // the whole read
+      if (first === 0) {
+        const part = await original(range, item, first, last);
+        headRead();
+        return part;
+      }
+      // The second half is read after the first, and after a movement older than all of
+      // the first half's was recorded.
+      await headDone;
+      await importEvents(server.dataSource, [
+        { streamId: 'page-late', streamVersion: 1, type, data: {}, metadata: meta(), recordedAt: new Date('2026-01-31T00:00:00.000Z') },
+      ]);
+      return original(range, item, first, last);
+    });
+    try {
+      const { items, next } = await page(all, SPLIT_PAGES_FROM);
+      expect(reads).toHaveBeenCalledTimes(3);
+      const expected = await positions(all);
+      expect(expected).toHaveLength(count + 1);
+      expect(items).toEqual(expected.slice(0, SPLIT_PAGES_FROM));
+      expect(next).toBe(expected[SPLIT_PAGES_FROM - 1]);
     } finally {
       reads.mockRestore();
     }

@@ -107,18 +107,24 @@ export function exportBatchSql(rangeSql: string): string {
   FROM (${rangeSql}) AS page`;
 }
 
+/** The columns a range read selects for jsonPagePartSql: what jsonObjectSql's expressions read. */
+export const PAGE_SOURCE_COLUMNS = `global_position, stream_id, data, metadata, recorded_at`;
+
 /**
- * Wraps a range read (selecting `item`, recorded_at and global_position, in recorded
- * order, one row more than a page) into one row: the page's items joined by commas (the
- * inside of a JSON array), whether the extra row was there (the range goes on), and then
- * the position of the page's last item (the next page's cursor). `pageLimit` is the SQL
- * parameter holding the page size. As with exports, the node process passes one string
- * along instead of 10,000 objects.
+ * Wraps a range read (selecting PAGE_SOURCE_COLUMNS in recorded order) into one row
+ * describing rows (`first`, `last`] of it, numbered from 1: their JSON objects (`item`,
+ * see jsonObjectSql) joined by commas, the position of row `last` (the next page's
+ * cursor) and of row `first` (where this part joins the one before it), how many rows
+ * the range read had, and whether it went past `last` (the range goes on). `first` and
+ * `last` are SQL parameters. The objects are built only for the rows of the part: a
+ * page read as two parts on two backends builds each object once. As with exports, the
+ * node process passes one string along instead of 10,000 objects.
  */
-export function jsonPageSql(rangeSql: string, pageLimit: string): string {
+export function jsonPagePartSql(rangeSql: string, item: string, first: string, last: string): string {
   return `
-  SELECT coalesce(string_agg(page.item, ',' ORDER BY page.n) FILTER (WHERE page.n <= ${pageLimit}), '') AS items,
-         max(page.global_position) FILTER (WHERE page.n = ${pageLimit})::text AS last,
-         count(*) > ${pageLimit} AS more
+  SELECT coalesce(string_agg(${item}, ',' ORDER BY page.n) FILTER (WHERE page.n > ${first} AND page.n <= ${last}), '') AS items,
+         max(page.global_position) FILTER (WHERE page.n = ${last})::text AS last,
+         max(page.global_position) FILTER (WHERE page.n = ${first})::text AS boundary,
+         count(*)::int AS count
   FROM (SELECT r.*, row_number() OVER (ORDER BY r.recorded_at, r.global_position) AS n FROM (${rangeSql}) AS r) AS page`;
 }

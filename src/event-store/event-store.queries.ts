@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { driverPool } from '../database/data-source';
 import type { Queryable } from './event-store.service';
-import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPageSql } from './event-store.export.sql';
+import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
 import {
   EVENT_AT_POSITION,
   latestOfStreamsAtSql,
@@ -65,6 +65,37 @@ export interface JsonPage {
   next: string | null;
 }
 
+/** Rows (first, last] of a range read, as jsonPagePartSql describes them. */
+export interface PagePart {
+  items: string;
+  /** Position of row `last`; null when the read had fewer rows. */
+  last: string | null;
+  /** Position of row `first`, where this part continues the one before it; null when first = 0 or the read had fewer rows. */
+  boundary: string | null;
+  /** Rows the read had, up to last + 1. */
+  count: number;
+}
+
+/** Pages of at least this many events are read in two halves at once, when the pool has two connections. */
+export const SPLIT_PAGES_FROM = 2_000;
+
+/**
+ * A page from its two halves, read at once but each in its own snapshot: rows (0, half]
+ * and (half, limit] of the range. Events are never deleted, so if both reads agree on
+ * which event is row `half`, neither saw an event the other did not before it, and the
+ * halves join into the page one read would have given. null when they disagree (an
+ * event committed inside the first half between the two snapshots): read it again whole.
+ */
+export function joinPageParts(head: PagePart, tail: PagePart, half: number, limit: number): JsonPage | null {
+  // The range ended inside the first half: that is the page, and the range's end.
+  if (head.count <= half) return { items: head.items, next: null };
+  if (tail.boundary === null || tail.boundary !== head.last) return null;
+  return {
+    items: tail.items === '' ? head.items : `${head.items},${tail.items}`,
+    next: tail.count > limit ? tail.last : null,
+  };
+}
+
 /** A stream's state as of an instant: its latest event then, as a JSON object written by PostgreSQL. */
 export interface StreamState {
   streamId: string;
@@ -108,9 +139,12 @@ export class EventQueries {
    * time of a page. A caller's transaction (a Queryable) is still honoured.
    */
   private readonly pool: Pool | null;
+  /** Whether two reads can run at once (the embedded database has one connection). */
+  private readonly twoConnections: boolean;
 
   constructor(private readonly dataSource: DataSource) {
     this.pool = driverPool(dataSource);
+    this.twoConnections = (this.pool?.options.max ?? 1) > 1;
   }
 
   /** The event a cursor points at, or null when there is none at that position. */
@@ -130,17 +164,31 @@ export class EventQueries {
    * and re-serialising every event here.
    */
   async readJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
-    // One row more than asked says whether the range goes on.
-    const rows: { items: string; last: string | null; more: boolean }[] = await this.run(
+    const item = jsonObjectSql(spec);
+    if (limit >= SPLIT_PAGES_FROM && this.twoConnections) {
+      // Turning events into JSON is most of a page's time, and one backend does it on one
+      // core: each half of the page is built by its own backend, at the same time.
+      const half = Math.floor(limit / 2);
+      const [head, tail] = await Promise.all([this.readPagePart(range, item, 0, half), this.readPagePart(range, item, half, limit)]);
+      const joined = joinPageParts(head, tail, half, limit);
+      if (joined) return joined;
+      // A movement was recorded inside the first half between the two reads: read it whole.
+    }
+    const whole = await this.readPagePart(range, item, 0, limit);
+    return { items: whole.items, next: whole.count > limit ? whole.last : null };
+  }
+
+  /** Rows (first, last] of the range as JSON text, read with one row past `last` (see jsonPagePartSql). */
+  private async readPagePart(range: EventRange, item: string, first: number, last: number): Promise<PagePart> {
+    const rows: PagePart[] = await this.run(
       range,
-      limit + 1,
-      `${jsonObjectSql(spec)} AS item, recorded_at, global_position`,
+      last + 1,
+      PAGE_SOURCE_COLUMNS,
       undefined,
-      (sql, nextParam) => jsonPageSql(sql, `$${nextParam}`),
-      [limit],
+      (sql, nextParam) => jsonPagePartSql(sql, item, `$${nextParam}`, `$${nextParam + 1}`),
+      [first, last],
     );
-    const row = rows[0];
-    return row ? { items: row.items, next: row.more ? row.last : null } : { items: '', next: null };
+    return rows[0] ?? { items: '', last: null, boundary: null, count: 0 };
   }
 
   /** One batch of an export: up to `limit` events of the range, as text written by PostgreSQL (see exportLineSql). */
