@@ -191,6 +191,27 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
     });
   });
 
+  describe('GET /world/snapshot as players join', () => {
+    it('lists players who registered after an earlier snapshot, everyone in username byte order', async () => {
+      const first = await get(`${server.url}/world/snapshot`, boss.token);
+      expect(first.status).toBe(200);
+      // Upper case sorts before lower case in byte order; a locale order would mix them.
+      const suffix = randomUUID().slice(0, 8);
+      const late = await registerAndLogin(server.url, `zz_late_${suffix}`);
+      const early = await registerAndLogin(server.url, `AA_early_${suffix}`);
+      await moves(late, [{ x: 11, y: 12, seq: 1 }]);
+      await moves(early, [{ x: 13, y: 14, seq: 1 }]);
+      const res = await get(`${server.url}/world/snapshot`, boss.token);
+      expect(res.status).toBe(200);
+      const names: string[] = res.body.players.map((p: any) => p.username);
+      expect(names.length).toBeGreaterThan(first.body.players.length);
+      expect(res.body.players.find((p: any) => p.id === late.player.id)).toMatchObject({ username: late.player.username, position: { x: 11, y: 12 } });
+      expect(res.body.players.find((p: any) => p.id === early.player.id)).toMatchObject({ username: early.player.username, position: { x: 13, y: 14 } });
+      const byteOrder = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      expect(names).toEqual(byteOrder);
+    });
+  });
+
   describe('GET /world/snapshot past the window of newest movements', () => {
     it('finds players whose last move is older than the newest movements of everyone else', async () => {
       const quiet = await registerAndLogin(server.url);

@@ -96,6 +96,15 @@ export function joinPageParts(head: PagePart, tail: PagePart, half: number, limi
   };
 }
 
+/** The newest state of many streams as of an instant: `jsons[i]` is stream `streamIds[i]`'s. */
+export interface NewestStates {
+  streamIds: string[];
+  /** Each a JSON object per the caller's spec (see jsonObjectSql). */
+  jsons: string[];
+  /** The scan reached the first event: streams absent here had none by then. */
+  exhaustive: boolean;
+}
+
 /** A stream's state as of an instant: its latest event then, as a JSON object written by PostgreSQL. */
 export interface StreamState {
   streamId: string;
@@ -288,13 +297,23 @@ export class EventQueries {
    * The newest event of `type` of each stream among the `window` newest events recorded
    * at or before `at` (see newestPerStreamBeforeSql), each as a JSON object per `spec`.
    * `exhaustive`: the window reached the first such event, so streams absent from
-   * `states` have none before `at`; when false, ask latestOfStreamsAt for the streams
+   * `streamIds` have none before `at`; when false, ask latestOfStreamsAt for the streams
    * you need that are absent.
    */
-  async newestPerStreamBefore(type: string, at: Date, window: number, spec: ExportSpec): Promise<{ states: StreamState[]; exhaustive: boolean }> {
-    const rows: (StreamState & { scanned: number })[] = await this.query(newestPerStreamBeforeSql(jsonObjectSql(spec)), [type, at, window]);
-    const exhaustive = rows.length === 0 || rows[0].scanned < window;
-    return { states: rows.map(({ scanned: _, ...state }) => state), exhaustive };
+  async newestPerStreamBefore(type: string, at: Date, window: number, spec: ExportSpec): Promise<NewestStates> {
+    const sql = newestPerStreamBeforeSql(jsonObjectSql(spec));
+    // Each half of the streams on its own backend, at once (see newestPerStreamBeforeSql).
+    const halves = this.twoConnections ? [0, 1] : [null];
+    const parts = await Promise.all(
+      halves.map(async (half) => (await this.query<{ streamIds: string; jsons: string; count: number; scanned: number }>(sql, [type, at, window, half]))[0]),
+    );
+    const states: NewestStates = { streamIds: [], jsons: [], exhaustive: parts.every((p) => p.scanned < window) };
+    for (const part of parts) {
+      if (part.count === 0) continue;
+      states.streamIds.push(...(JSON.parse(part.streamIds) as string[]));
+      states.jsons.push(...part.jsons.split('\n'));
+    }
+    return states;
   }
 
   /** The latest event of `type` in each stream recorded at or before `at`, as JSON per `spec`; streams without one are absent. */

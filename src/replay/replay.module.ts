@@ -9,12 +9,13 @@ import { MovementsController } from './movements.controller';
 import { PlayersController } from './players.controller';
 import { MovementRanges } from './read-movements/movement-ranges';
 import { WorldController } from './world.controller';
+import { PlayerRoster } from './world-snapshot/player-roster';
 
 /** Issue 3: analysts replay movement history over REST (docs/replay-api.md). */
 @Module({
   imports: [CqrsModule, WorldModule],
   controllers: [PlayersController, MovementsController, WorldController],
-  providers: [...ReplayQueryHandlers, EventQueries, MovementRanges, ReaderGuard, ExportMonitor],
+  providers: [...ReplayQueryHandlers, EventQueries, MovementRanges, ReaderGuard, ExportMonitor, PlayerRoster],
   exports: [ExportMonitor],
 })
 export class ReplayModule {}

@@ -23,4 +23,5 @@ export const PLAYER_WITH_LAST_POSITION = `
 export const ALL_PLAYERS = `
   SELECT id::text, username FROM players ORDER BY username COLLATE "C", id`;
 
-export const COUNT_PLAYERS = `SELECT count(*)::int AS count FROM players`;
+/** Changes whenever an account is added (accounts are never removed or renamed). */
+export const ROSTER_VERSION = `SELECT count(*) || '/' || coalesce(max(created_at)::text, '') AS version FROM players`;

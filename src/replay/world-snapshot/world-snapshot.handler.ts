@@ -1,11 +1,9 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
-import { EventQueries, ExportSpec, StreamState } from '../../event-store';
+import { EventQueries, ExportSpec } from '../../event-store';
 import { PLAYER_MOVED } from '../../movement/position';
-import { movementStreamId, playerIdOfMovementStream } from '../../players/player-streams';
 import { WorldSnapshotDto } from '../dto/replay.dto';
 import { JsonText } from '../json-text';
-import { ALL_PLAYERS, COUNT_PLAYERS } from '../replay.sql';
+import { PlayerRoster } from './player-roster';
 import { GetWorldSnapshot } from './world-snapshot.query';
 
 /**
@@ -29,36 +27,37 @@ export const SNAPSHOT_POSITION: ExportSpec = {
 /**
  * From the events, not the last-position projection: each player's latest PlayerMoved
  * recorded at or before the instant. The newest movements before the instant are read
- * first (adjacent rows) while the player list loads; only players missing from them
- * are then looked up one by one. Players who had not moved by then are left out.
- * Positions arrive as JSON text from PostgreSQL and are only spliced into the answer:
- * parsing 10,000 events and stringifying them again was most of this process's time.
+ * first (adjacent rows); only players missing from them are then looked up one by one.
+ * Players who had not moved by then are left out. Positions arrive as JSON text from
+ * PostgreSQL and are only spliced into the answer, after each player's cached opening
+ * (see PlayerRoster): parsing 10,000 events and stringifying them again was most of
+ * this process's time.
  */
 @QueryHandler(GetWorldSnapshot)
 export class GetWorldSnapshotHandler implements IQueryHandler<GetWorldSnapshot> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly roster: PlayerRoster,
     private readonly events: EventQueries,
   ) {}
 
   async execute({ at }: GetWorldSnapshot): Promise<JsonText<WorldSnapshotDto>> {
-    const [{ count }]: { count: number }[] = await this.dataSource.query(COUNT_PLAYERS);
-    const [players, recent]: [{ id: string; username: string }[], { states: StreamState[]; exhaustive: boolean }] = await Promise.all([
-      this.dataSource.query(ALL_PLAYERS),
-      this.events.newestPerStreamBefore(PLAYER_MOVED, at, snapshotWindow(count), SNAPSHOT_POSITION),
-    ]);
-    const byPlayer = new Map(recent.states.map((e) => [playerIdOfMovementStream(e.streamId), e.json]));
+    const roster = await this.roster.current();
+    const recent = await this.events.newestPerStreamBefore(PLAYER_MOVED, at, snapshotWindow(roster.size), SNAPSHOT_POSITION);
+    const positions = new Array<string | undefined>(roster.size);
+    for (let i = 0; i < recent.streamIds.length; i++) {
+      const place = roster.placeOfStream.get(recent.streamIds[i]);
+      if (place !== undefined) positions[place] = recent.jsons[i];
+    }
     if (!recent.exhaustive) {
-      const missing = players.filter((p) => !byPlayer.has(p.id)).map((p) => movementStreamId(p.id));
-      for (const e of await this.events.latestOfStreamsAt(missing, PLAYER_MOVED, at, SNAPSHOT_POSITION)) {
-        byPlayer.set(playerIdOfMovementStream(e.streamId), e.json);
+      const missing = roster.streamIds.filter((_, place) => positions[place] === undefined);
+      for (const state of await this.events.latestOfStreamsAt(missing, PLAYER_MOVED, at, SNAPSHOT_POSITION)) {
+        positions[roster.placeOfStream.get(state.streamId)!] = state.json;
       }
     }
     const entries: string[] = [];
-    for (const p of players) {
-      const position = byPlayer.get(p.id);
-      // Ids are UUID text from PostgreSQL (nothing to escape); names go through JSON.stringify.
-      if (position !== undefined) entries.push(`{"id":"${p.id}","username":${JSON.stringify(p.username)},"position":${position}}`);
+    for (let place = 0; place < roster.size; place++) {
+      const position = positions[place];
+      if (position !== undefined) entries.push(`${roster.openings[place]}${position}}`);
     }
     return new JsonText(`{"at":"${at.toISOString()}","players":[${entries.join(',')}]}`);
   }

@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       // A page of 10,000 is read as two halves at once (EventQueries.readJsonPage): each plan is one half.
       const half = (range: string, first: number) => jsonPagePartSql(range, item, String(first), String(first + 5_000));
       const plans: [string, string, unknown[]][] = [
-        ['world snapshot: newest per stream in the window (newestPerStreamBeforeSql)', newestPerStreamBeforeSql(position), [PLAYER_MOVED, at, snapshotWindow(streams.length)]],
+        ['world snapshot: newest per stream in the window, one half of the streams (newestPerStreamBeforeSql)', newestPerStreamBeforeSql(position), [PLAYER_MOVED, at, snapshotWindow(streams.length), 0]],
         ['world snapshot: players the window missed, 100 of them (latestOfStreamsAtSql)', latestOfStreamsAtSql(position), [JSON.stringify(streams.slice(0, 100)), PLAYER_MOVED, at]],
         ['page of 10,000 across players, first half (jsonPagePartSql over readAllRangeSql)', half(readAllRangeSql(PAGE_SOURCE_COLUMNS), 0), [null, from, null, PLAYER_MOVED, 5_001]],
         ['page of 10,000 across players, second half (same)', half(readAllRangeSql(PAGE_SOURCE_COLUMNS), 5_000), [null, from, null, PLAYER_MOVED, 10_001]],
