@@ -152,6 +152,13 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
   return { secret, generated: true };
 }
 
+/**
+ * No DATABASE_URL: the server runs on the embedded PostgreSQL (PGlite), whose one session
+ * sits behind one pooled connection (so no prepared statements, no advisory locks held
+ * on a second connection, no reads in parallel).
+ */
+export const usesEmbeddedDatabase = (settings: Settings): boolean => settings.databaseUrl === null;
+
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { SETTINGS, Settings } from '../config/settings';
+import { SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
 import { DataSource, EntityManager } from 'typeorm';
 import { driverPool } from '../database/data-source';
 import { toColumns } from './event-columns';
@@ -53,7 +53,7 @@ export class EventStore {
     private readonly dataSource: DataSource,
     @Optional() @Inject(SETTINGS) settings?: Settings,
   ) {
-    this.preparedStatements = settings ? settings.databaseUrl !== null : false;
+    this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { SETTINGS, Settings } from '../../config/settings';
+import { SETTINGS, Settings, usesEmbeddedDatabase } from '../../config/settings';
 import { DataSource } from 'typeorm';
 import { Checkpoint, EventStore, START_OF_ALL } from '../../event-store';
 import { LastPositionProjection } from './last-position.projection';
@@ -34,7 +34,7 @@ export class RebuildLastPositions {
   async run(pageSize = 10_000): Promise<RebuildReport> {
     // The embedded database belongs to one process and serves one connection at a time,
     // so there is no one to lock out (and a held connection would stall the replay).
-    if (this.settings && this.settings.databaseUrl === null) return this.replay(pageSize);
+    if (this.settings && usesEmbeddedDatabase(this.settings)) return this.replay(pageSize);
     // A session-level lock: taken and released on one dedicated connection, held meanwhile.
     const lock = this.dataSource.createQueryRunner();
     await lock.connect();
