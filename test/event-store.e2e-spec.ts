@@ -294,8 +294,10 @@ describe('JSON pages read in two halves', () => {
         expect(items).toEqual(expected.slice(0, limit));
         expect(next).toBe(limit < count ? expected[limit - 1] : null);
       }
-      // With two connections, every one of those pages was read in two parts (rows 0… and half…).
+      // With two connections, every one of those pages was read in two parts (rows 0… and
+      // half…) and joined: no page was read again whole.
       expect(reads.mock.calls.filter(([, , first]) => first !== 0)).toHaveLength(twoConnections() ? 6 : 0);
+      expect(reads).toHaveBeenCalledTimes(twoConnections() ? 12 : 6);
     } finally {
       reads.mockRestore();
     }

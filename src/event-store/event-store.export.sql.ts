@@ -114,9 +114,9 @@ export const PAGE_SOURCE_COLUMNS = `global_position, stream_id, data, metadata, 
  * Wraps a range read (selecting PAGE_SOURCE_COLUMNS in recorded order) into one row
  * describing rows (`first`, `last`] of it, numbered from 1: their JSON objects (`item`,
  * see jsonObjectSql) joined by commas, the position of row `last` (the next page's
- * cursor) and of row `first` (where this part joins the one before it), how many rows
- * the range read had, and whether it went past `last` (the range goes on). `first` and
- * `last` are SQL parameters. The objects are built only for the rows of the part: a
+ * cursor) and of row `first` (where this part joins the one before it), and how many
+ * rows the range read had (more than `last`: the range goes on). `first` and `last` are
+ * SQL parameters. The objects are built only for the rows of the part: a
  * page read as two parts on two backends builds each object once. As with exports, the
  * node process passes one string along instead of 10,000 objects.
  */

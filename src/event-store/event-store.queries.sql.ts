@@ -101,8 +101,8 @@ const stateColumns = (json: string) => `stream_id AS "streamId", ${json} AS json
  * sorts far faster); the winners are fetched by row address (ctid): one heap visit
  * each instead of an index descent, safe within one statement as events is append-only.
  * $4 (0 or 1, or null for all) keeps one half of the streams, by hash: two backends can
- * then share the sorting and the JSON, which are most of the time, each scanning the
- * same window.
+ * then share the sorting and the JSON, which are most of the time, each scanning a
+ * window of its own (each stream is answered by exactly one of them).
  */
 export const newestPerStreamBeforeSql = (json: string) => `
   WITH scanned AS MATERIALIZED (

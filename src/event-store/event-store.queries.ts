@@ -81,10 +81,12 @@ export const SPLIT_PAGES_FROM = 2_000;
 
 /**
  * A page from its two halves, read at once but each in its own snapshot: rows (0, half]
- * and (half, limit] of the range. Events are never deleted, so if both reads agree on
- * which event is row `half`, neither saw an event the other did not before it, and the
- * halves join into the page one read would have given. null when they disagree (an
- * event committed inside the first half between the two snapshots): read it again whole.
+ * and (half, limit] of the range. Events are never deleted and one snapshot sees all an
+ * earlier one saw, so if both reads agree on which event is row `half`, both counted the
+ * same events up to it, and the halves join into the page a single read in the second
+ * half's snapshot would have given (that snapshot may be the older of the two). null
+ * when they disagree (an event inside the first half committed between the two
+ * snapshots): read it again whole.
  */
 export function joinPageParts(head: PagePart, tail: PagePart, half: number, limit: number): JsonPage | null {
   // The range ended inside the first half: that is the page, and the range's end.
@@ -181,7 +183,7 @@ export class EventQueries {
       const [head, tail] = await Promise.all([this.readPagePart(range, item, 0, half), this.readPagePart(range, item, half, limit)]);
       const joined = joinPageParts(head, tail, half, limit);
       if (joined) return joined;
-      // A movement was recorded inside the first half between the two reads: read it whole.
+      // An event inside the first half committed between the two reads' snapshots: read it whole.
     }
     const whole = await this.readPagePart(range, item, 0, limit);
     return { items: whole.items, next: whole.count > limit ? whole.last : null };
@@ -307,13 +309,18 @@ export class EventQueries {
     const parts = await Promise.all(
       halves.map(async (half) => (await this.query<{ streamIds: string; jsons: string; count: number; scanned: number }>(sql, [type, at, window, half]))[0]),
     );
-    const states: NewestStates = { streamIds: [], jsons: [], exhaustive: parts.every((p) => p.scanned < window) };
-    for (const part of parts) {
-      if (part.count === 0) continue;
-      states.streamIds.push(...(JSON.parse(part.streamIds) as string[]));
-      states.jsons.push(...part.jsons.split('\n'));
+    const exhaustive = parts.every((p) => p.scanned < window);
+    // concat, not push(...): a half may hold up to the whole window (100,000 streams), too many arguments for a call.
+    const filled = parts.filter((p) => p.count > 0);
+    const streamIds = ([] as string[]).concat(...filled.map((p) => JSON.parse(p.streamIds) as string[]));
+    const jsons = ([] as string[]).concat(...filled.map((p) => p.jsons.split('\n')));
+    if (jsons.length !== streamIds.length) {
+      // Only a raw newline inside a state would do this: a text value where the spec
+      // expects a number (an import that skipped the movement rules). Refuse rather than
+      // pair positions with the wrong streams.
+      throw new Error(`states of ${streamIds.length} streams came back as ${jsons.length} lines: a state holds a raw newline`);
     }
-    return states;
+    return { streamIds, jsons, exhaustive };
   }
 
   /** The latest event of `type` in each stream recorded at or before `at`, as JSON per `spec`; streams without one are absent. */

@@ -16,8 +16,10 @@ export interface Roster {
 /**
  * The players a world snapshot lists, read again only when the set changes. Reading and
  * decoding 10,000 accounts was a third of the server's time per snapshot, yet accounts
- * are only ever added (a username never changes), so their count and newest creation
- * time tell whether the cached roster still holds: checking costs one aggregate row.
+ * are only ever added (nothing removes one or changes a username; only roles change), so
+ * every registration changes their count, and the cached roster holds while it does not:
+ * checking costs one aggregate row. (The newest creation time is part of the key too, so
+ * that a removal made by hand and a registration after it are noticed as well.)
  */
 @Injectable()
 export class PlayerRoster {
