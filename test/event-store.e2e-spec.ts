@@ -18,6 +18,9 @@ import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 
 const meta = () => ({ eventId: randomUUID(), correlationId: 'test', causationId: 'test' });
+/** Positions only: the order and completeness of the output is what the read tests check. */
+const POSITIONS_ONLY: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
+const wholeRange = (type: string): EventRange => ({ type, streamIds: null, from: null, to: null, after: null });
 
 describe('event store', () => {
   let server: TestServer;
@@ -148,9 +151,8 @@ describe('streamed export in segments', () => {
   let server: TestServer;
   let queries: EventQueries;
   const type = 'SegmentProbe';
-  // Positions only: the order and completeness of the output is what is checked.
-  const spec: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
-  const all: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+  const spec = POSITIONS_ONLY;
+  const all = wholeRange(type);
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -253,8 +255,8 @@ describe('JSON pages read in two halves', () => {
   let server: TestServer;
   let queries: EventQueries;
   const type = 'PageProbe';
-  const spec: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
-  const all: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+  const spec = POSITIONS_ONLY;
+  const all = wholeRange(type);
   const count = SPLIT_PAGES_FROM + 500;
 
   beforeAll(async () => {
