@@ -106,3 +106,72 @@ describe('slow clients (SLOW_CLIENT_MAX_QUEUED_PACKETS)', () => {
     }
   });
 });
+
+describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () => {
+  let server: TestServer;
+  // A long interval and window, so that "at once" and "one interval later" are far apart.
+  const intervalMs = 1_000;
+  const windowMs = 300;
+  beforeAll(async () => {
+    server = await startTestServer({
+      BROADCAST_INTERVAL_MS: String(intervalMs),
+      APPEND_BATCH_WINDOW_MS: String(windowMs),
+      RATE_LIMIT_BURST: '1000',
+      RATE_LIMIT_PER_SECOND: '1000',
+    });
+  });
+  afterAll(() => server.close());
+
+  it('sends a recorded movement at once when the interval is over, and the next no sooner than an interval later', async () => {
+    const [mover, watcher] = await Promise.all([0, 1].map(() => registerAndLogin(server.url)));
+    const cm = await connect(server.url, mover.token);
+    const cw = await connect(server.url, watcher.token);
+    try {
+      await new Promise((r) => setTimeout(r, intervalMs + 100)); // nothing broadcast for longer than an interval
+      const seen = (seq: number) => nextEvent<any[]>(cw.socket, 'players:moved', (l) => l.some((m) => m.id === mover.player.id && m.seq === seq));
+      const first = seen(1);
+      const sentAt = Date.now();
+      await sendPosition(cm.socket, { x: 1, y: 1, seq: 1 }); // acked after its commit
+      const ackedAt = Date.now();
+      await first;
+      const firstAt = Date.now();
+      // Due already: out with its commit, not at the next tick of a clock of its own.
+      expect(firstAt - ackedAt).toBeLessThan(intervalMs / 4);
+      expect(ackedAt - sentAt).toBeLessThan(windowMs + intervalMs / 4);
+
+      const second = seen(2);
+      await sendPosition(cm.socket, { x: 2, y: 2, seq: 2 });
+      await second;
+      expect(Date.now() - firstAt).toBeGreaterThanOrEqual(intervalMs - 50);
+    } finally {
+      cm.socket.close();
+      cw.socket.close();
+    }
+  });
+
+  it('begins at most one batch per window under a steady stream', async () => {
+    const players = await Promise.all([0, 1, 2].map(() => registerAndLogin(server.url)));
+    const sockets = await Promise.all(players.map((p) => connect(server.url, p.token)));
+    try {
+      // Three players send without waiting for acks for ~1.5 s, so positions are always
+      // queued when a commit ends: without the window, batches would follow each other.
+      const started = Date.now();
+      const acks: Promise<unknown>[] = [];
+      for (let seq = 1; Date.now() - started < 1_500; seq++) {
+        for (const { socket } of sockets) acks.push(sendPosition(socket, { x: seq % 100, y: 1, seq }));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await Promise.all(acks);
+      const rows: { at: Date }[] = await server.dataSource.query(
+        `SELECT DISTINCT recorded_at AS at FROM events WHERE type = 'PlayerMoved' AND stream_id = ANY($1) ORDER BY 1`,
+        [players.map((p) => `movement-${p.player.id}`)],
+      );
+      const gaps = rows.slice(1).map((r, i) => r.at.getTime() - rows[i].at.getTime());
+      expect(rows.length).toBeGreaterThan(3);
+      // recorded_at is taken as each batch begins.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(windowMs - 20);
+    } finally {
+      for (const { socket } of sockets) socket.close();
+    }
+  });
+});

@@ -17,15 +17,18 @@ interface Pending {
 }
 
 /**
- * One queue of movements with at most one batch in flight: what arrives while a batch is
- * being committed forms the next batch, so batches grow with load instead of commits
- * piling up.
+ * One queue of movements with at most one batch in flight, and at most one batch begun
+ * per window: what arrives while a batch is being committed joins the next one, which
+ * begins a window after the last began (at once if that commit took longer). Batches
+ * grow with load instead of commits piling up, and a window as long as the broadcast
+ * interval makes one commit per broadcast, each broadcast following its commit at once.
  */
 class AppendLane {
   queue: Pending[] = [];
   inFlight: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  private lastBegunAt = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -50,13 +53,17 @@ class AppendLane {
     this.timer = null;
     const batch = this.queue.splice(0, this.maxEvents);
     if (batch.length === 0) return;
+    this.lastBegunAt = Date.now();
     this.inFlight = batch;
     this.flushing = this.append(batch);
     await this.flushing;
     this.flushing = null;
     this.inFlight = [];
     this.afterFlush();
-    if (this.queue.length > 0) this.flushSoon(0);
+    if (this.queue.length > 0) {
+      const full = this.queue.length >= this.maxEvents;
+      this.flushSoon(full ? 0 : Math.max(0, this.lastBegunAt + this.windowMs - Date.now()));
+    }
   }
 
   /** Commits everything queued, for shutdown. */

@@ -22,7 +22,7 @@ export interface MovedEntry {
 
 /**
  * Tells clients what happened, after it was recorded. Movements are coalesced to each
- * player's latest and sent as one `players:moved` array per tick, encoded once by
+ * player's latest and sent as one `players:moved` array at most per interval, encoded once by
  * Socket.IO for all its receivers (or once per grid cell with area of interest on).
  * Slow clients are left out of broadcasts and get a coalesced backlog instead.
  */
@@ -30,7 +30,10 @@ export interface MovedEntry {
 @EventsHandler(PlayersMoved, PlayerJoined, PlayerLeft)
 export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoined | PlayerLeft>, OnModuleDestroy {
   private pending = new Map<string, MovedEntry>();
-  private readonly ticker: NodeJS.Timeout | null;
+  private readonly intervalMs: number;
+  /** When the last `players:moved` went out, and the timer of the next when it is not due yet. */
+  private lastFlushAt = 0;
+  private timer: NodeJS.Timeout | null = null;
   private readonly cellSize: number | null;
   private readonly backlog: SlowClientBacklog;
   /** The area-of-interest cell each local session is subscribed to. */
@@ -45,8 +48,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     this.cellSize = settings.areaOfInterestCellSize;
     this.clustered = settings.redisUrl !== null;
     this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
-    this.ticker = settings.broadcastIntervalMs > 0 ? setInterval(() => this.flush(), settings.broadcastIntervalMs) : null;
-    this.ticker?.unref();
+    this.intervalMs = settings.broadcastIntervalMs;
   }
 
   handle(event: PlayersMoved | PlayerJoined | PlayerLeft): void {
@@ -54,8 +56,9 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
       for (const move of event.moves) {
         this.moved(move);
         // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (PROTOCOL.md).
-        if (this.ticker === null) this.flush();
+        if (this.intervalMs === 0) this.flush();
       }
+      if (this.intervalMs > 0) this.flushWhenDue();
       return;
     }
     const server = this.io.server;
@@ -93,9 +96,26 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     this.pending.set(playerId, { id: playerId, x, y, z, heading, seq, t: recordedAt });
   }
 
-  /** Sends what is pending: at each tick, or at once per movement when the interval is 0. */
+  /**
+   * At most one `players:moved` per interval, sent as soon as it may be: a committed batch
+   * that finds the interval over goes out at once rather than at the next tick of a clock
+   * of its own (which made every movement wait for that clock as well as for its commit).
+   */
+  private flushWhenDue(): void {
+    if (this.timer || this.pending.size === 0) return;
+    const wait = this.lastFlushAt + this.intervalMs - Date.now();
+    if (wait <= 0) return this.flush();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, wait);
+    this.timer.unref();
+  }
+
+  /** Sends what is pending (per movement when the interval is 0). */
   private flush(): void {
     if (this.pending.size === 0) return;
+    this.lastFlushAt = Date.now();
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.broadcast(batch);
@@ -134,6 +154,6 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   }
 
   onModuleDestroy(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.timer) clearTimeout(this.timer);
   }
 }
