@@ -71,7 +71,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'At most one players:moved per this many ms, sent as soon as a recorded batch finds the interval over; 0 = one emit per movement, at once.' },
-  { env: 'APPEND_BATCH_WINDOW_MS', default: '5', meaning: 'How long positions are collected before one batched append; under load, one batch begins at most this often. Equal to BROADCAST_INTERVAL_MS: one commit per broadcast (lower broadcast latency, later acks).' },
+  { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batched append begins per this many ms (a position after a quiet spell is appended at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
   { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order. Above 1, batches of different lanes may commit out of recorded order, so a cross-player replay paging at the live edge could pass a batch that commits a moment later: keep 1 where analysts page live data.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
@@ -197,7 +197,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     },
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
-      windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 5, { min: 0, max: 1000 }),
+      windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
       maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
       lanes: number(merged, 'APPEND_LANES', 1, { min: 1, max: 16, integer: true }),

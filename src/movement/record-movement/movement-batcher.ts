@@ -18,10 +18,12 @@ interface Pending {
 
 /**
  * One queue of movements with at most one batch in flight, and at most one batch begun
- * per window: what arrives while a batch is being committed joins the next one, which
- * begins a window after the last began (at once if that commit took longer). Batches
- * grow with load instead of commits piling up, and a window as long as the broadcast
- * interval makes one commit per broadcast, each broadcast following its commit at once.
+ * per window: a movement after a quiet spell is appended at once; what arrives within
+ * the window after a batch began, or while it is being committed, joins the next one,
+ * which begins when the window is over (at once if that commit took longer). Batches
+ * grow with load instead of commits piling up; with the window as long as the broadcast
+ * interval (the default) there is one commit per broadcast, each broadcast following its
+ * commit at once.
  */
 class AppendLane {
   queue: Pending[] = [];
@@ -39,7 +41,12 @@ class AppendLane {
 
   push(pending: Pending): void {
     this.queue.push(pending);
-    this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.windowMs);
+    this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.untilWindowOver());
+  }
+
+  /** How long until a batch may begin: a window after the last one began (at once after a quiet spell). */
+  private untilWindowOver(): number {
+    return Math.max(0, this.lastBegunAt + this.windowMs - Date.now());
   }
 
   private flushSoon(delayMs: number): void {
@@ -60,10 +67,7 @@ class AppendLane {
     this.flushing = null;
     this.inFlight = [];
     this.afterFlush();
-    if (this.queue.length > 0) {
-      const full = this.queue.length >= this.maxEvents;
-      this.flushSoon(full ? 0 : Math.max(0, this.lastBegunAt + this.windowMs - Date.now()));
-    }
+    if (this.queue.length > 0) this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.untilWindowOver());
   }
 
   /** Commits everything queued, for shutdown. */
