@@ -6,4 +6,3 @@
  */
 export const movementStreamId = (playerId: string): string => `movement-${playerId}`;
 export const playerStreamId = (playerId: string): string => `player-${playerId}`;
-export const playerIdOfMovementStream = (streamId: string): string => streamId.slice('movement-'.length);

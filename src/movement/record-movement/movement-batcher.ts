@@ -41,11 +41,12 @@ class AppendLane {
 
   push(pending: Pending): void {
     this.queue.push(pending);
-    this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.untilWindowOver());
+    this.flushSoon(this.untilNextBatch());
   }
 
-  /** How long until a batch may begin: a window after the last one began (at once after a quiet spell). */
-  private untilWindowOver(): number {
+  /** How long until the next batch may begin: at once when one is full, else a window after the last began (at once after a quiet spell). */
+  private untilNextBatch(): number {
+    if (this.queue.length >= this.maxEvents) return 0;
     return Math.max(0, this.lastBegunAt + this.windowMs - Date.now());
   }
 
@@ -67,7 +68,7 @@ class AppendLane {
     this.flushing = null;
     this.inFlight = [];
     this.afterFlush();
-    if (this.queue.length > 0) this.flushSoon(this.queue.length >= this.maxEvents ? 0 : this.untilWindowOver());
+    if (this.queue.length > 0) this.flushSoon(this.untilNextBatch());
   }
 
   /** Commits everything queued, for shutdown. */
