@@ -6,6 +6,7 @@ import { movementStreamId } from '../../players/player-streams';
 import { LastPositionProjection } from '../last-position/last-position.projection';
 import { PlayerMoved, PlayersMoved } from '../player-moved.event';
 import { MovementData, PLAYER_MOVED } from '../position';
+import { AppendLane } from './append-lane';
 
 interface Pending {
   playerId: string;
@@ -14,72 +15,6 @@ interface Pending {
   metadata: EventMetadata;
   resolve(): void;
   reject(error: Error): void;
-}
-
-/**
- * One queue of movements with at most one batch in flight, and at most one batch begun
- * per window: a movement after a quiet spell is appended at once; what arrives within
- * the window after a batch began, or while it is being committed, joins the next one,
- * which begins when the window is over (at once if that commit took longer). Batches
- * grow with load instead of commits piling up; with the window as long as the broadcast
- * interval (the default) there is one commit per broadcast, each broadcast following its
- * commit at once.
- */
-class AppendLane {
-  queue: Pending[] = [];
-  inFlight: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  private lastBegunAt = 0;
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly maxEvents: number,
-    private readonly append: (batch: Pending[]) => Promise<void>,
-    private readonly afterFlush: () => void,
-  ) {}
-
-  push(pending: Pending): void {
-    this.queue.push(pending);
-    this.flushSoon(this.untilNextBatch());
-  }
-
-  /** How long until the next batch may begin: at once when one is full, else a window after the last began (at once after a quiet spell). */
-  private untilNextBatch(): number {
-    if (this.queue.length >= this.maxEvents) return 0;
-    return Math.max(0, this.lastBegunAt + this.windowMs - Date.now());
-  }
-
-  private flushSoon(delayMs: number): void {
-    if (this.flushing) return; // the running flush picks the queue up when it ends
-    if (this.timer && delayMs > 0) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), delayMs);
-  }
-
-  private async flush(): Promise<void> {
-    this.timer = null;
-    const batch = this.queue.splice(0, this.maxEvents);
-    if (batch.length === 0) return;
-    this.lastBegunAt = Date.now();
-    this.inFlight = batch;
-    this.flushing = this.append(batch);
-    await this.flushing;
-    this.flushing = null;
-    this.inFlight = [];
-    this.afterFlush();
-    if (this.queue.length > 0) this.flushSoon(this.untilNextBatch());
-  }
-
-  /** Commits everything queued, for shutdown. */
-  async drain(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.flushing || this.queue.length > 0) {
-      if (this.flushing) await this.flushing;
-      else await this.flush();
-    }
-  }
 }
 
 /**
@@ -99,7 +34,7 @@ class AppendLane {
 @Injectable()
 export class MovementBatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(MovementBatcher.name);
-  private readonly lanes: AppendLane[];
+  private readonly lanes: AppendLane<Pending>[];
   /** Last committed version of each movement stream this node writes. */
   private readonly versions = new Map<string, number>();
   /** Streams whose session ended; forgotten once nothing of theirs is queued or in flight. */
@@ -149,7 +84,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   }
 
   /** A player's lane, fixed for the player so its events are appended in order. */
-  private laneOf(playerId: string): AppendLane {
+  private laneOf(playerId: string): AppendLane<Pending> {
     if (this.lanes.length === 1) return this.lanes[0];
     let hash = 0;
     for (let i = playerId.length - 4; i < playerId.length; i++) hash = (hash * 31 + playerId.charCodeAt(i)) | 0;
