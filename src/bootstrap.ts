@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { AppModule } from './app.module';
 import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
@@ -33,10 +33,11 @@ function publicDir(): string {
  * Serves the game page's files at their own paths only. Mounted in front of every route,
  * serve-static stat()ed the disk for each API request and built a not-found error with a
  * stack trace before passing it on: about 1 ms of the event loop per request
- * (docs/benchmarks.md). The files are read from the folder once, at start.
+ * (docs/benchmarks.md). The files (sub-folders included) are listed once, at start.
  */
 function servePublicFiles(app: NestExpressApplication, dir: string): void {
-  const paths = new Set(['/', ...readdirSync(dir).map((name) => `/${name}`)]);
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `/${name.split(sep).join('/')}`);
+  const paths = new Set(['/', ...files]);
   const serve = express.static(dir, { index: 'index.html' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (paths.has(req.path) ? serve(req, res, next) : next()));
 }

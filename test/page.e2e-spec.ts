@@ -16,6 +16,7 @@ import {
   submitForm,
   waitUntilPlaying,
 } from './support/page-browser';
+import { OnlinePlayers } from '../src/world/online-players';
 import { startTestServer, TestServer } from './support/test-server';
 
 const PASSWORD = 'password-123';
@@ -44,6 +45,10 @@ describe('the game page at / in a real browser', () => {
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.close();
     await context.close();
+    // The next test counts who is online: wait until the server has seen every session of
+    // this one end (a closed page's connection can take a moment to reach it).
+    const online = server.running.app.get(OnlinePlayers);
+    await eventually(async () => online.others('').length, (n) => n === 0, 'every session of the test closed');
     const errors = opened.flatMap((g) => g.errors);
     opened = [];
     expect(errors).toEqual([]);
@@ -73,6 +78,20 @@ describe('the game page at / in a real browser', () => {
     );
     return position;
   }
+
+  it("serves the page's files at their own paths, and leaves every other path to the API", async () => {
+    const index = await fetch(`${server.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    const style = await fetch(`${server.url}/style.css`);
+    expect(style.status).toBe(200);
+    expect(style.headers.get('content-type')).toMatch(/text\/css/);
+    // Not a file: the API's JSON 404, not serve-static's.
+    const missing = await fetch(`${server.url}/no-such-file.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ statusCode: 404 });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
 
   it('registers through the form, logs in and shows this player on the map', async () => {
     const page = await open();
