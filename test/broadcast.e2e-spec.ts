@@ -122,12 +122,20 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
   });
   afterAll(() => server.close());
 
-  it('sends a recorded movement at once when the interval is over, and the next no sooner than an interval later', async () => {
+  /** Sleeps until `phaseMs` into a broadcast tick (ticks are slots of the wall clock, BroadcastTicks). */
+  const untilPhase = (phaseMs: number) =>
+    new Promise((r) => setTimeout(r, (phaseMs - (Date.now() % intervalMs) + intervalMs) % intervalMs));
+
+  it('sends a recorded movement at once when its tick has had no broadcast, else when the next tick begins', async () => {
     const [mover, watcher] = await Promise.all([0, 1].map(() => registerAndLogin(server.url)));
     const cm = await connect(server.url, mover.token);
     const cw = await connect(server.url, watcher.token);
     try {
-      await new Promise((r) => setTimeout(r, intervalMs + 100)); // nothing broadcast for longer than an interval
+      await new Promise((r) => setTimeout(r, intervalMs + 100)); // nothing broadcast for longer than a tick
+      // Half-way into a tick: the first broadcast lands in it, and the second movement,
+      // one batch window later, is recorded before the tick ends.
+      await untilPhase(intervalMs / 2);
+      const tick = Math.floor(Date.now() / intervalMs);
       const seen = (seq: number) => nextEvent<any[]>(cw.socket, 'players:moved', (l) => l.some((m) => m.id === mover.player.id && m.seq === seq));
       const first = seen(1);
       const sentAt = Date.now();
@@ -135,14 +143,18 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
       const ackedAt = Date.now();
       await first;
       const firstAt = Date.now();
-      // Due already: out with its commit, not at the next tick of a clock of its own.
+      // Due already: out with its commit, not at a tick of a timer of its own.
       expect(firstAt - ackedAt).toBeLessThan(intervalMs / 4);
       expect(ackedAt - sentAt).toBeLessThan(windowMs + intervalMs / 4);
 
       const second = seen(2);
       await sendPosition(cm.socket, { x: 2, y: 2, seq: 2 });
+      expect(Math.floor(Date.now() / intervalMs)).toBe(tick); // recorded in the tick that had the first broadcast
       await second;
-      expect(Date.now() - firstAt).toBeGreaterThanOrEqual(intervalMs - 50);
+      const secondAt = Date.now();
+      // Held until the next tick begins: not sooner, and not a whole interval after the first.
+      expect(secondAt).toBeGreaterThanOrEqual((tick + 1) * intervalMs - 5);
+      expect(secondAt).toBeLessThan((tick + 1) * intervalMs + intervalMs / 4);
     } finally {
       cm.socket.close();
       cw.socket.close();

@@ -7,6 +7,7 @@ import { OnlinePlayers } from '../online-players';
 import { PlayerJoined, PlayerLeft } from '../player-presence.events';
 import { SocketServerRef } from '../socket-server.ref';
 import { CellKey, cellOf, cellRoom, planAreaBroadcast } from './area-of-interest';
+import { BroadcastTicks } from './broadcast-ticks';
 import { SlowClientBacklog } from './slow-client-backlog';
 
 /** One entry of `players:moved` (PROTOCOL.md). */
@@ -22,8 +23,9 @@ export interface MovedEntry {
 
 /**
  * Tells clients what happened, after it was recorded. Movements are coalesced to each
- * player's latest and sent as one `players:moved` array at most per interval, encoded once by
- * Socket.IO for all its receivers (or once per grid cell with area of interest on).
+ * player's latest and sent as one `players:moved` array at most per tick (BroadcastTicks),
+ * encoded once by Socket.IO for all its receivers (or once per grid cell with area of
+ * interest on).
  * Slow clients are left out of broadcasts and get a coalesced backlog instead.
  */
 @Injectable()
@@ -31,8 +33,9 @@ export interface MovedEntry {
 export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoined | PlayerLeft>, OnModuleDestroy {
   private pending = new Map<string, MovedEntry>();
   private readonly intervalMs: number;
-  /** When the last `players:moved` went out, and the timer of the next when it is not due yet. */
-  private lastFlushAt = 0;
+  /** Which ticks have had their `players:moved` (null: BROADCAST_INTERVAL_MS=0, no ticks). */
+  private readonly ticks: BroadcastTicks | null;
+  /** The timer of the next `players:moved` when its tick has not begun yet. */
   private timer: NodeJS.Timeout | null = null;
   private readonly cellSize: number | null;
   private readonly backlog: SlowClientBacklog;
@@ -49,6 +52,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     this.clustered = settings.redisUrl !== null;
     this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
     this.intervalMs = settings.broadcastIntervalMs;
+    this.ticks = this.intervalMs > 0 ? new BroadcastTicks(this.intervalMs) : null;
   }
 
   handle(event: PlayersMoved | PlayerJoined | PlayerLeft): void {
@@ -97,13 +101,13 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   }
 
   /**
-   * At most one `players:moved` per interval, sent as soon as it may be: a committed batch
-   * that finds the interval over goes out at once rather than at the next tick of a clock
-   * of its own (which made every movement wait for that clock as well as for its commit).
+   * At most one `players:moved` per tick, sent as soon as it may be: a committed batch
+   * whose tick has had no broadcast goes out at once rather than at a tick of a timer of
+   * its own (which made every movement wait for that timer as well as for its commit).
    */
   private flushWhenDue(): void {
     if (this.timer || this.pending.size === 0) return;
-    const wait = this.lastFlushAt + this.intervalMs - Date.now();
+    const wait = this.ticks!.wait(Date.now());
     if (wait <= 0) return this.flush();
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -115,7 +119,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   /** Sends what is pending (per movement when the interval is 0). */
   private flush(): void {
     if (this.pending.size === 0) return;
-    this.lastFlushAt = Date.now();
+    this.ticks?.sent(Date.now());
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.broadcast(batch);
