@@ -21,7 +21,7 @@ export interface Settings {
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
   broadcastIntervalMs: number;
-  appendBatch: { windowMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number };
+  appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number };
   world: { min: number; max: number };
   rateLimit: { perSecond: number; burst: number };
   /** Units per second; null = no speed check. */
@@ -71,7 +71,8 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
-  { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batched append begins per this many ms (a position after a quiet spell is appended at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
+  { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
+  { env: 'APPEND_PART_INTERVAL_MS', default: '10', meaning: 'While a batch window gathers movements, they are appended into the batch\'s open transaction at most this often, so that only the last part and the COMMIT remain when the window ends; 0 = the whole batch in one statement when the window ends. PostgreSQL only (the embedded database always appends whole batches).' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
   { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order. Above 1, batches of different lanes may commit out of recorded order, so a cross-player replay paging at the live edge could pass a batch that commits a moment later: keep 1 where analysts page live data.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
@@ -83,7 +84,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
-  { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
+  { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game (on PostgreSQL one of them holds the batch that is gathering, APPEND_PART_INTERVAL_MS).' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
@@ -198,6 +199,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
+      partIntervalMs: number(merged, 'APPEND_PART_INTERVAL_MS', 10, { min: 0, max: 1000 }),
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
       maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
       lanes: number(merged, 'APPEND_LANES', 1, { min: 1, max: 16, integer: true }),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { driverPool } from '../database/data-source';
 import { toColumns } from './event-columns';
@@ -76,6 +77,24 @@ export class EventStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * A transaction on a pooled connection of its own, for appending a batch in parts as
+   * it gathers and committing it in one go (see AppendTransaction). null on the embedded
+   * database, whose connections share one session: a transaction held open there would
+   * take in every other query of the server.
+   */
+  async beginAppend(projections: InlineProjection[] = []): Promise<AppendTransaction | null> {
+    if (!this.preparedStatements) return null;
+    const client = await driverPool(this.dataSource)!.connect();
+    try {
+      await client.query('BEGIN');
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+    return new AppendTransaction(client, this.appendStatement(projections));
   }
 
   /**
@@ -185,5 +204,59 @@ export class EventStore {
     tx: Queryable = this.dataSource,
   ): Promise<RecordedEvent[]> {
     return tx.query(READ_ALL_AFTER, [checkpoint.transactionId, checkpoint.globalPosition, limit, types]);
+  }
+}
+
+/**
+ * An open transaction that batch parts are appended into as they arrive, then committed
+ * at once: the batch's inserts, index updates and projection writes happen while its
+ * window is still gathering, and only the last part and the COMMIT stand between the
+ * window's end and the acknowledgements. Parts are appended one at a time, in order; a
+ * part's events are in recorded order after every earlier part's. Any failure leaves the
+ * transaction to be rolled back: nothing of it is recorded.
+ */
+export class AppendTransaction {
+  private ended = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly statement: { name: string; text: string },
+  ) {}
+
+  /** Appends one part; versions are assigned by the caller, continuing the earlier parts'. */
+  async append(events: VersionedNewEvent[]): Promise<{ recordedAt: Date }> {
+    const recordedAt = new Date();
+    if (events.length === 0) return { recordedAt };
+    try {
+      await this.client.query({ ...this.statement, values: [...toColumns(events), recordedAt] });
+      return { recordedAt };
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
+      }
+      throw error;
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.end('COMMIT');
+  }
+
+  /** Undoes every part; safe to call after a failure or twice. */
+  async rollback(): Promise<void> {
+    await this.end('ROLLBACK').catch(() => undefined);
+  }
+
+  private async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      await this.client.query(command);
+      this.client.release();
+    } catch (error) {
+      // A connection whose transaction state is unknown must not go back to the pool.
+      this.client.release(error as Error);
+      throw error;
+    }
   }
 }

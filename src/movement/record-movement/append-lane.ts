@@ -28,8 +28,13 @@ export class AppendLane<Item> {
     this.flushSoon(this.untilNextBatch());
   }
 
+  /** A batch is being appended; what is queued waits for the next one. */
+  get busy(): boolean {
+    return this.flushing !== null || this.inFlight.length > 0;
+  }
+
   /** How long until the next batch may begin: at once when one is full, else a window after the last began (at once after a quiet spell). */
-  private untilNextBatch(): number {
+  untilNextBatch(): number {
     if (this.queue.length >= this.maxEvents) return 0;
     return Math.max(0, this.lastBegunAt + this.windowMs - Date.now());
   }
