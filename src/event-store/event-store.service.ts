@@ -72,10 +72,7 @@ export class EventStore {
       else await this.dataSource.query(text, values);
       return { recordedAt };
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
-      }
-      throw error;
+      throw clashOr(error, events);
     }
   }
 
@@ -207,6 +204,12 @@ export class EventStore {
   }
 }
 
+/** A batch append's error: a taken stream version becomes a ConcurrencyError naming the batch's streams. */
+function clashOr(error: unknown, events: VersionedNewEvent[]): unknown {
+  if (!isUniqueViolation(error)) return error;
+  return new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
+}
+
 /**
  * An open transaction that batch parts are appended into as they arrive, then committed
  * at once: the batch's inserts, index updates and projection writes happen while its
@@ -231,10 +234,7 @@ export class AppendTransaction {
       await this.client.query({ ...this.statement, values: [...toColumns(events), recordedAt] });
       return { recordedAt };
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConcurrencyError([...new Set(events.map((e) => e.streamId))], 'a stream version is already taken');
-      }
-      throw error;
+      throw clashOr(error, events);
     }
   }
 

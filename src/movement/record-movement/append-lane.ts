@@ -30,7 +30,7 @@ export class AppendLane<Item> {
 
   /** A batch is being appended; what is queued waits for the next one. */
   get busy(): boolean {
-    return this.flushing !== null || this.inFlight.length > 0;
+    return this.inFlight.length > 0;
   }
 
   /** How long until the next batch may begin: at once when one is full, else a window after the last began (at once after a quiet spell). */
