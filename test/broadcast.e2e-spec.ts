@@ -1,4 +1,4 @@
-import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
+import { arrives, connect, nextEvent, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 
 describe('area of interest (AREA_OF_INTEREST_CELL_SIZE)', () => {
@@ -170,13 +170,7 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
     try {
       // Three players send without waiting for acks for ~1.5 s, so positions are always
       // queued when a commit ends: without the window, batches would follow each other.
-      const started = Date.now();
-      const acks: Promise<unknown>[] = [];
-      for (let seq = 1; Date.now() - started < 1_500; seq++) {
-        for (const { socket } of sockets) acks.push(sendPosition(socket, { x: seq % 100, y: 1, seq }));
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      await Promise.all(acks);
+      await streamPositions(sockets.map((c) => c.socket), 1_500);
       // One batch is one transaction, its recorded_at when it was appended.
       const rows: { at: Date }[] = await server.dataSource.query(
         `SELECT min(recorded_at) AS at FROM events WHERE type = 'PlayerMoved' AND stream_id = ANY($1)

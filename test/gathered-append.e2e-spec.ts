@@ -1,5 +1,5 @@
 import { usesEmbeddedDatabase } from '../src/config/settings';
-import { connect, Connected, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
+import { connect, LoggedIn, registerAndLogin, streamPositions } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 
 /**
@@ -23,24 +23,6 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
 
   const streamOf = (p: LoggedIn) => `movement-${p.player.id}`;
 
-  /** Every player sends a position every 5 ms for `ms`, without waiting for acks; resolves to each player's acks in order. */
-  async function stream(clients: Connected[], ms: number, onAck: (i: number, seq: number) => void = () => undefined): Promise<any[][]> {
-    const acks: Promise<any>[][] = clients.map(() => []);
-    const started = Date.now();
-    for (let seq = 1; Date.now() - started < ms; seq++) {
-      clients.forEach(({ socket }, i) =>
-        acks[i].push(
-          sendPosition(socket, { x: seq % 500, y: 1, seq }).then((ack) => {
-            if (ack.ok) onAck(i, seq);
-            return ack;
-          }),
-        ),
-      );
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return Promise.all(acks.map((a) => Promise.all(a)));
-  }
-
   it('acknowledges a movement only once it is committed, and commits in recorded order', async () => {
     const players = await Promise.all([0, 1, 2].map(() => registerAndLogin(server.url)));
     const clients = await Promise.all(players.map((p) => connect(server.url, p.token)));
@@ -48,7 +30,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
       // At the moment of its ack, a movement must already be readable by anyone else.
       const unseenAtAck: string[] = [];
       const checks: Promise<void>[] = [];
-      const acks = await stream(clients, 1_200, (i, seq) => {
+      const acks = await streamPositions(clients.map((c) => c.socket), 1_200, (i, seq) => {
         if (seq % 3 !== 0) return;
         checks.push(
           server.dataSource
@@ -123,7 +105,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         );
         taken = rows.length;
       })();
-      const [acks] = await stream([client], 800);
+      const [acks] = await streamPositions([client.socket], 800);
       await otherWriter;
       expect(taken).toBeGreaterThan(0);
       expect(acks.every((a) => a.ok)).toBe(true);

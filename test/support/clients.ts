@@ -89,3 +89,29 @@ export function arrives(socket: Socket, event: string, ms: number, match: (paylo
 export function sendPosition(socket: Socket, payload: unknown): Promise<any> {
   return socket.timeout(10_000).emitWithAck('position', payload);
 }
+
+/**
+ * Every client sends a position every 5 ms for `ms`, without waiting for acks (so a
+ * server under test always has positions queued); resolves to each client's acks in
+ * order. `onAck` runs as each successful ack arrives.
+ */
+export async function streamPositions(
+  sockets: Socket[],
+  ms: number,
+  onAck: (client: number, seq: number) => void = () => undefined,
+): Promise<any[][]> {
+  const acks: Promise<any>[][] = sockets.map(() => []);
+  const started = Date.now();
+  for (let seq = 1; Date.now() - started < ms; seq++) {
+    sockets.forEach((socket, i) =>
+      acks[i].push(
+        sendPosition(socket, { x: seq % 100, y: 1, seq }).then((ack) => {
+          if (ack.ok) onAck(i, seq);
+          return ack;
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Promise.all(acks.map((a) => Promise.all(a)));
+}
