@@ -13,7 +13,11 @@ const placeOf = ({ x, y, z, heading }) => ({ x, y, z, heading });
  * fires once when the session cannot go on: 'unauthorized', 'replaced' or 'closed'.
  */
 export function openSession(token, world, on) {
-  const socket = io({ auth: { token } });
+  // WebSocket first, long-polling only if it fails. Starting on polling and upgrading costs
+  // extra round trips at login, and a page that goes away while its upgrade is being probed
+  // leaves no request open, so the server only finds out at the heartbeat timeout (~45 s),
+  // and the player stays online that long.
+  const socket = io({ auth: { token }, transports: ['websocket', 'polling'], tryAllTransports: true });
   let seq = 0;
   let ackedSeq = 0;
   let welcomed = false;

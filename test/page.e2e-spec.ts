@@ -17,6 +17,7 @@ import {
   waitUntilPlaying,
 } from './support/page-browser';
 import { OnlinePlayers } from '../src/world/online-players';
+import { SocketServerRef } from '../src/world/socket-server.ref';
 import { startTestServer, TestServer } from './support/test-server';
 
 const PASSWORD = 'password-123';
@@ -188,6 +189,40 @@ describe('the game page at / in a real browser', () => {
     l.socket.close();
     await eventually(() => pagePlayers(page), (list) => !list.some((p) => p.id === late.player.id), 'late player left');
     expect((await pagePlayers(page)).map((p) => p.id)).toEqual([early.player.id]);
+  });
+
+  it('connects over WebSocket, and falls back to long-polling where WebSocket cannot connect', async () => {
+    // The transport the connection began on (the handshake's query names it) and the one it uses now.
+    const transportsOf = (playerId: string) => {
+      const socket = [...server.running.app.get(SocketServerRef).server!.of('/').sockets.values()].find((s) => s.data.player?.id === playerId);
+      return socket && { began: socket.handshake.query.transport, now: socket.conn.transport.name };
+    };
+
+    const direct = await registerThroughForm(await open());
+    expect(transportsOf(direct.id)).toEqual({ began: 'websocket', now: 'websocket' });
+
+    // A network that refuses WebSocket: every WebSocket this context opens goes to a closed port.
+    const blocked = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    try {
+      await blocked.addInitScript(() => {
+        const RealWebSocket = window.WebSocket;
+        window.WebSocket = class extends RealWebSocket {
+          constructor(_url: string | URL, protocols?: string | string[]) {
+            super('ws://127.0.0.1:1/', protocols);
+          }
+        } as typeof WebSocket;
+      });
+      const game = await openGame(blocked, server.url);
+      const self = await registerThroughForm(game.page);
+      expect(transportsOf(self.id)).toEqual({ began: 'polling', now: 'polling' });
+      await holdKey(game.page, 'ArrowRight', 300);
+      const east = await settledOnServer(game.page, self.id);
+      expect(east.x).toBeGreaterThan(0);
+      // The refused WebSocket is the one error this page may log.
+      expect(game.errors.filter((e) => !e.includes('ws://127.0.0.1:1/'))).toEqual([]);
+    } finally {
+      await blocked.close();
+    }
   });
 
   it("shows the server's message for a wrong password, a taken username and an invalid one", async () => {
