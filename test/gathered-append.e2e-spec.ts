@@ -1,6 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { usesEmbeddedDatabase } from '../src/config/settings';
+import { EventStore, VersionedNewEvent } from '../src/event-store';
+import { LastPositionProjection } from '../src/movement/last-position/last-position.projection';
+import { PLAYER_MOVED } from '../src/movement/position';
+import { movementStreamId } from '../src/players/player-streams';
 import { connect, LoggedIn, registerAndLogin, streamPositions } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
+import { eventually } from './replay-support';
 
 /**
  * Batches appended in parts into an open transaction while their window gathers
@@ -119,4 +125,48 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
       client.socket.close();
     }
   });
+  it('keeps last_positions updates HOT (on the row\'s own page, no index entry) when a gathered batch moves every player', async () => {
+    const store = server.running.app.get(EventStore);
+    if (usesEmbeddedDatabase(server.settings)) return expect(await store.beginAppend()).toBeNull();
+    // Enough players to fill several pages of last_positions, each moving once per batch,
+    // as at 20 Hz with a 50 ms window.
+    const ids = Array.from({ length: 400 }, () => randomUUID());
+    await server.dataSource.query(
+      `INSERT INTO players (id, username, password_hash) SELECT id, 'hot_' || left(id::text, 8), 'x' FROM unnest($1::uuid[]) AS id`,
+      [ids],
+    );
+    const counters = async () =>
+      (
+        await server.dataSource.query(
+          `SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`,
+        )
+      )[0] as { updated: number; hot: number };
+    const moveEveryone = async (version: number) => {
+      const events: VersionedNewEvent[] = ids.map((id) => ({
+        streamId: movementStreamId(id),
+        streamVersion: version,
+        type: PLAYER_MOVED,
+        data: { x: version, y: 0, z: 0, heading: 0, seq: version },
+        metadata: { eventId: randomUUID(), correlationId: randomUUID(), causationId: randomUUID() },
+      }));
+      const transaction = (await store.beginAppend([new LastPositionProjection()]))!;
+      for (let from = 0; from < events.length; from += 100) await transaction.append(events.slice(from, from + 100));
+      await transaction.commit();
+    };
+    await moveEveryone(1); // inserts the rows
+    // Statistics reach the view about once a second: wait until the inserts' are in.
+    const inserted = async () =>
+      (await server.dataSource.query(`SELECT n_tup_ins::int AS n FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`))[0].n as number;
+    await eventually(async () => (await inserted()) >= ids.length, 15_000, 'the inserts counted');
+    const before = await counters();
+    for (let version = 2; version <= 4; version++) await moveEveryone(version);
+    await eventually(async () => (await counters()).updated - before.updated >= 3 * ids.length, 15_000, 'the updates counted');
+    const after = await counters();
+    const updated = after.updated - before.updated;
+    const hot = after.hot - before.hot;
+    expect(hot / updated).toBeGreaterThanOrEqual(0.9);
+    const [{ x }] = await server.dataSource.query(`SELECT min(x)::int AS x FROM last_positions WHERE player_id = ANY($1::uuid[])`, [ids]);
+    expect(x).toBe(4);
+  });
 });
+

@@ -11,7 +11,8 @@ import { movementStreamId } from '../../../src/players/player-streams';
  * projection) goes on this machine, without sockets: batches of B movements spread over
  * P players, appended back to back for S seconds. Reports events/s and PostgreSQL CPU.
  *   node dist/test/load/append/append-throughput.js [--players 2000] [--batch 100,500,2000] [--seconds 10]
- *     [--no-projection] [--drop-indexes name,name]   (what each part of the write costs)
+ *     [--no-projection] [--drop-indexes name,name] [--last-positions-fillfactor 100]   (what each part of the write costs)
+ *     [--parts 5]   (each batch appended in that many parts of one transaction, as the live batcher does)
  */
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const batches = arg('batch', '100,500,2000').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
   const withProjection = !process.argv.includes('--no-projection');
+  const parts = Number(arg('parts', '1'));
   const admin = new Client({ connectionString: url });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -51,6 +53,12 @@ async function main(): Promise<void> {
     if (!/^[a-z_]+$/.test(index)) throw new Error(`--drop-indexes: "${index}" is not an index name`);
     await dataSource.query(`DROP INDEX ${index}`);
     console.log(`dropped index ${index} (for this measurement only)`);
+  }
+  const fillfactor = arg('last-positions-fillfactor', '');
+  if (fillfactor) {
+    if (!/^\d+$/.test(fillfactor)) throw new Error(`--last-positions-fillfactor: "${fillfactor}" is not a number`);
+    await dataSource.query(`ALTER TABLE last_positions SET (fillfactor = ${fillfactor})`);
+    console.log(`last_positions fillfactor ${fillfactor} (for this measurement only)`);
   }
   const projection = new LastPositionProjection();
   const ids = Array.from({ length: players }, () => randomUUID());
@@ -83,14 +91,27 @@ async function main(): Promise<void> {
         });
       }
       const t0 = process.hrtime.bigint();
-      await store.appendBatch(batch, withProjection ? [projection] : []);
+      if (parts > 1) {
+        // As the live batcher gathers a window: parts of one transaction, one commit.
+        const transaction = (await store.beginAppend(withProjection ? [projection] : []))!;
+        const partSize = Math.ceil(size / parts);
+        for (let from = 0; from < size; from += partSize) await transaction.append(batch.slice(from, from + partSize));
+        await transaction.commit();
+      } else await store.appendBatch(batch, withProjection ? [projection] : []);
       dbNs += process.hrtime.bigint() - t0;
       events += size;
     }
     const elapsed = (Date.now() - started) / 1000;
     const pgCpu = ((await postgresCpuTicks(admin)) - cpuBefore) / 100 / elapsed;
+    // Statistics reach the view at most once a second; HOT updates (no index entry, no
+    // bloat) need free room on the row's own page.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const [updates] = await dataSource.query(
+      `SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`,
+    );
+    const hotShare = updates.updated > 0 ? Math.round((updates.hot / updates.updated) * 100) : 0;
     console.log(
-      `batch ${String(size).padStart(5)}: ${Math.round(events / elapsed).toLocaleString('en')} events/s, PostgreSQL CPU ${Math.round(pgCpu * 100)}% of one core (${Math.round((pgCpu * 1e6) / (events / elapsed))} µs per event), ${Math.round((Number(dbNs) / 1e9 / elapsed) * 100)}% of the time waiting on the statement`,
+      `batch ${String(size).padStart(5)}: ${Math.round(events / elapsed).toLocaleString('en')} events/s, PostgreSQL CPU ${Math.round(pgCpu * 100)}% of one core (${Math.round((pgCpu * 1e6) / (events / elapsed))} µs per event), ${Math.round((Number(dbNs) / 1e9 / elapsed) * 100)}% of the time waiting on the statement, last_positions updates so far ${hotShare}% HOT`,
     );
   }
   await dataSource.destroy();
