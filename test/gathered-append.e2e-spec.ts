@@ -4,7 +4,7 @@ import { EventStore, VersionedNewEvent } from '../src/event-store';
 import { LastPositionProjection } from '../src/movement/last-position/last-position.projection';
 import { PLAYER_MOVED } from '../src/movement/position';
 import { movementStreamId } from '../src/players/player-streams';
-import { connect, LoggedIn, registerAndLogin, streamPositions } from './support/clients';
+import { connect, LoggedIn, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 import { eventually } from './replay-support';
 
@@ -125,6 +125,44 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
       client.socket.close();
     }
   });
+  it('keeps running and records exactly the acknowledged movements when a gathering transaction loses its connection', async () => {
+    if (usesEmbeddedDatabase(server.settings)) return;
+    const player = await registerAndLogin(server.url);
+    const client = await connect(server.url, player.token);
+    try {
+      // As when PostgreSQL restarts: the connection of a batch that is waiting for its next
+      // part is cut, between two statements of its transaction.
+      let cut = 0;
+      const cutter = (async () => {
+        const until = Date.now() + 1_000;
+        while (Date.now() < until) {
+          const rows: { cut: boolean }[] = await server.dataSource.query(
+            `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND state = 'idle in transaction' AND query LIKE '%INSERT INTO events%'`,
+          );
+          cut += rows.filter((r) => r.cut).length;
+          await new Promise((r) => setTimeout(r, 120));
+        }
+      })();
+      const [acks] = await streamPositions([client.socket], 1_500);
+      await cutter;
+      expect(cut).toBeGreaterThan(0);
+      // streamPositions sends seq 1, 2, 3… in order: the k-th answer is for seq k + 1.
+      const acknowledged = acks.flatMap((a, k) => (a.ok ? [k + 1] : []));
+      const stored: { seq: number }[] = await server.dataSource.query(
+        `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+        [streamOf(player)],
+      );
+      expect(stored.map((r) => r.seq)).toEqual(acknowledged);
+      expect(acknowledged.length).toBeGreaterThan(acks.length / 2);
+      // The server is still up and records the next movement.
+      expect(await sendPosition(client.socket, { x: 1, y: 2, seq: acks.length + 1 })).toMatchObject({ ok: true });
+    } finally {
+      client.socket.close();
+    }
+  });
+
   it('keeps last_positions updates HOT (on the row\'s own page, no index entry) when a gathered batch moves every player', async () => {
     const store = server.running.app.get(EventStore);
     if (usesEmbeddedDatabase(server.settings)) return expect(await store.beginAppend()).toBeNull();

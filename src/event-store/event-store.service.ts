@@ -220,11 +220,20 @@ function clashOr(error: unknown, events: VersionedNewEvent[]): unknown {
  */
 export class AppendTransaction {
   private ended = false;
+  /**
+   * The pool listens for errors of idle connections only. This one waits between parts
+   * checked out, so a connection lost meanwhile (PostgreSQL restarted, the backend
+   * terminated) would be an unhandled 'error' event, which ends the process. Heard here,
+   * it only makes the next part or the COMMIT fail, and the batch takes the whole-batch path.
+   */
+  private readonly onConnectionError = (): void => undefined;
 
   constructor(
     private readonly client: PoolClient,
     private readonly statement: { name: string; text: string },
-  ) {}
+  ) {
+    client.on('error', this.onConnectionError);
+  }
 
   /** Appends one part; versions are assigned by the caller, continuing the earlier parts'. */
   async append(events: VersionedNewEvent[]): Promise<{ recordedAt: Date }> {
@@ -252,9 +261,11 @@ export class AppendTransaction {
     this.ended = true;
     try {
       await this.client.query(command);
+      this.client.removeListener('error', this.onConnectionError);
       this.client.release();
     } catch (error) {
       // A connection whose transaction state is unknown must not go back to the pool.
+      this.client.removeListener('error', this.onConnectionError);
       this.client.release(error as Error);
       throw error;
     }
