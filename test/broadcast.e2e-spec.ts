@@ -1,5 +1,6 @@
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
+import { SocketServerRef } from '../src/world/socket-server.ref';
 
 describe('area of interest (AREA_OF_INTEREST_CELL_SIZE)', () => {
   let server: TestServer;
@@ -158,6 +159,36 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
       // Held until the next tick begins: not sooner, and not a whole interval after the first.
       expect(secondAt).toBeGreaterThanOrEqual((tick + 1) * intervalMs - 5);
       expect(secondAt).toBeLessThan((tick + 1) * intervalMs + intervalMs / 4);
+    } finally {
+      cm.socket.close();
+      cw.socket.close();
+    }
+  });
+
+  it("writes a mover's ack and the batch's broadcast to its socket in one write", async () => {
+    const [mover, watcher] = await Promise.all([0, 1].map(() => registerAndLogin(server.url)));
+    const cm = await connect(server.url, mover.token);
+    const cw = await connect(server.url, watcher.token);
+    try {
+      // Every write of the mover's TCP socket on the server, as the chunks it carried.
+      const serverSocket = [...server.running.app.get(SocketServerRef).server!.sockets.sockets.values()].find(
+        (s) => s.data.player?.id === mover.player.id,
+      )!;
+      const tcp = (serverSocket.conn as any).transport.socket._socket;
+      const writes: string[] = [];
+      const write = tcp._write.bind(tcp);
+      const writev = tcp._writev.bind(tcp);
+      tcp._write = (chunk: Buffer, encoding: BufferEncoding, done: () => void) => (writes.push(String(chunk)), write(chunk, encoding, done));
+      tcp._writev = (chunks: { chunk: Buffer }[], done: () => void) => (writes.push(chunks.map((c) => String(c.chunk)).join('')), writev(chunks, done));
+
+      await new Promise((r) => setTimeout(r, intervalMs + 100)); // a tick with no broadcast yet: this batch's goes out with its commit
+      const seen = nextEvent<any[]>(cw.socket, 'players:moved', (l) => l.some((m) => m.id === mover.player.id && m.seq === 7));
+      expect(await sendPosition(cm.socket, { x: 3, y: 4, seq: 7 })).toEqual({ ok: true, seq: 7 });
+      await seen;
+      await new Promise((r) => setTimeout(r, 50));
+      const ack = writes.filter((w) => w.includes('{"ok":true,"seq":7}'));
+      expect(ack).toHaveLength(1);
+      expect(ack[0]).toContain('"players:moved"');
     } finally {
       cm.socket.close();
       cw.socket.close();

@@ -8,6 +8,7 @@ import { PlayerJoined, PlayerLeft } from '../player-presence.events';
 import { SocketServerRef } from '../socket-server.ref';
 import { CellKey, cellOf, cellRoom, planAreaBroadcast } from './area-of-interest';
 import { BroadcastTicks } from './broadcast-ticks';
+import { OneWritePerClient } from './one-write-per-client';
 import { SlowClientBacklog } from './slow-client-backlog';
 
 /** One entry of `players:moved` (PROTOCOL.md). */
@@ -42,6 +43,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   /** The area-of-interest cell each local session is subscribed to. */
   private readonly sessionCells = new Map<string, CellKey>();
   private readonly clustered: boolean;
+  private readonly writes = new OneWritePerClient();
 
   constructor(
     private readonly io: SocketServerRef,
@@ -57,6 +59,9 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
 
   handle(event: PlayersMoved | PlayerJoined | PlayerLeft): void {
     if (event instanceof PlayersMoved) {
+      // The batch's acks follow in this turn's promise callbacks: with the broadcast,
+      // one write per client.
+      if (this.io.server) this.writes.hold(this.io.server);
       for (const move of event.moves) {
         this.moved(move);
         // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (PROTOCOL.md).
