@@ -39,7 +39,8 @@ export class OneWritePerClient {
       held.push(connection);
     }
     this.held = held;
-    // After the promise callbacks of this turn (the acks), before any I/O.
+    // Called from a promise callback (the one after a commit): a tick queued now runs once
+    // the promise callbacks queued behind it, the acks, are done, and before any I/O.
     process.nextTick(() => this.release());
   }
 
