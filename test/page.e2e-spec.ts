@@ -220,6 +220,11 @@ describe('the game page at / in a real browser', () => {
       expect(east.x).toBeGreaterThan(0);
       // The refused WebSocket is the one error this page may log.
       expect(game.errors.filter((e) => !e.includes('ws://127.0.0.1:1/'))).toEqual([]);
+      // Log out before the context goes: a long-polling page that simply vanishes may have
+      // no request open at that moment, and the server then notices only at the heartbeat
+      // timeout (~45 s), long after the next test counts who is online.
+      await game.page.click('#logout');
+      await eventually(async () => transportsOf(self.id), (t) => t === undefined, 'the polling session closed by logging out');
     } finally {
       await blocked.close();
     }

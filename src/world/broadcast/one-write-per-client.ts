@@ -34,7 +34,8 @@ export class OneWritePerClient {
     for (const socket of server.sockets.sockets.values()) {
       const connection = socket.conn as unknown as EngineConnection;
       const transport = connection.transport;
-      if (transport.name !== 'websocket' || !transport.writable) continue;
+      // (Anything missing, as after a library change, means plain writes, not a failure.)
+      if (transport?.name !== 'websocket' || transport.writable !== true || typeof connection.flush !== 'function') continue;
       transport.writable = false;
       held.push(connection);
     }
