@@ -1,6 +1,5 @@
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition, streamPositions } from './support/clients';
-import { startTestServer, TestServer } from './support/test-server';
-import { SocketServerRef } from '../src/world/socket-server.ref';
+import { serverSocketOf, startTestServer, TestServer } from './support/test-server';
 
 describe('area of interest (AREA_OF_INTEREST_CELL_SIZE)', () => {
   let server: TestServer;
@@ -171,10 +170,7 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
     const cw = await connect(server.url, watcher.token);
     try {
       // Every write of the mover's TCP socket on the server, as the chunks it carried.
-      const serverSocket = [...server.running.app.get(SocketServerRef).server!.sockets.sockets.values()].find(
-        (s) => s.data.player?.id === mover.player.id,
-      )!;
-      const tcp = (serverSocket.conn as any).transport.socket._socket;
+      const tcp = (serverSocketOf(server, mover.player.id)!.conn as any).transport.socket._socket;
       const writes: string[] = [];
       const write = tcp._write.bind(tcp);
       const writev = tcp._writev.bind(tcp);

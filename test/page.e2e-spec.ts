@@ -17,8 +17,7 @@ import {
   waitUntilPlaying,
 } from './support/page-browser';
 import { OnlinePlayers } from '../src/world/online-players';
-import { SocketServerRef } from '../src/world/socket-server.ref';
-import { startTestServer, TestServer } from './support/test-server';
+import { serverSocketOf, startTestServer, TestServer } from './support/test-server';
 
 const PASSWORD = 'password-123';
 // The page's colours (public/render.js): this player amber, the others sky blue.
@@ -194,7 +193,7 @@ describe('the game page at / in a real browser', () => {
   it('connects over WebSocket, and falls back to long-polling where WebSocket cannot connect', async () => {
     // The transport the connection began on (the handshake's query names it) and the one it uses now.
     const transportsOf = (playerId: string) => {
-      const socket = [...server.running.app.get(SocketServerRef).server!.of('/').sockets.values()].find((s) => s.data.player?.id === playerId);
+      const socket = serverSocketOf(server, playerId);
       return socket && { began: socket.handshake.query.transport, now: socket.conn.transport.name };
     };
 

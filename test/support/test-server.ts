@@ -8,6 +8,8 @@ import { DataSource } from 'typeorm';
 import { createLogger } from '../../src/common/logger';
 import { RunningWaypoint, startWaypoint } from '../../src/bootstrap';
 import { loadSettings, Settings } from '../../src/config/settings';
+import type { Socket as ServerSocket } from 'socket.io';
+import { SocketServerRef } from '../../src/world/socket-server.ref';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
 
@@ -88,4 +90,9 @@ export async function countEvents(dataSource: DataSource, type?: string): Promis
     type ? [type] : [],
   );
   return n;
+}
+
+/** The server's side of a player's live Socket.IO connection on this node, if any. */
+export function serverSocketOf(server: TestServer, playerId: string): ServerSocket | undefined {
+  return [...server.running.app.get(SocketServerRef).server!.sockets.sockets.values()].find((s) => s.data.player?.id === playerId);
 }
