@@ -176,9 +176,10 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
     const counters = async () =>
       (
         await server.dataSource.query(
-          `SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`,
+          `SELECT n_tup_ins::int AS inserted, n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot
+           FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`,
         )
-      )[0] as { updated: number; hot: number };
+      )[0] as { inserted: number; updated: number; hot: number };
     const moveEveryone = async (version: number) => {
       const events: VersionedNewEvent[] = ids.map((id) => ({
         streamId: movementStreamId(id),
@@ -193,9 +194,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
     };
     await moveEveryone(1); // inserts the rows
     // Statistics reach the view about once a second: wait until the inserts' are in.
-    const inserted = async () =>
-      (await server.dataSource.query(`SELECT n_tup_ins::int AS n FROM pg_stat_user_tables WHERE relid = 'last_positions'::regclass`))[0].n as number;
-    await eventually(async () => (await inserted()) >= ids.length, 15_000, 'the inserts counted');
+    await eventually(async () => (await counters()).inserted >= ids.length, 15_000, 'the inserts counted');
     const before = await counters();
     for (let version = 2; version <= 4; version++) await moveEveryone(version);
     await eventually(async () => (await counters()).updated - before.updated >= 3 * ids.length, 15_000, 'the updates counted');

@@ -261,13 +261,14 @@ export class AppendTransaction {
     this.ended = true;
     try {
       await this.client.query(command);
-      this.client.removeListener('error', this.onConnectionError);
       this.client.release();
     } catch (error) {
       // A connection whose transaction state is unknown must not go back to the pool.
-      this.client.removeListener('error', this.onConnectionError);
       this.client.release(error as Error);
       throw error;
+    } finally {
+      // Back in the pool (or closed by it), the pool's own listener takes over.
+      this.client.removeListener('error', this.onConnectionError);
     }
   }
 }

@@ -1,17 +1,5 @@
-import type { Socket as TcpSocket } from 'node:net';
 import type { Server } from 'socket.io';
-
-/** The parts of engine.io's connection and WebSocket transport this relies on (not typed by Socket.IO). */
-interface EngineTransport {
-  name: string;
-  writable: boolean;
-  socket?: { _socket?: TcpSocket };
-}
-interface EngineConnection {
-  readyState: string;
-  transport: EngineTransport;
-  flush(): void;
-}
+import { EngineConnection, engineConnectionOf } from './engine-connection';
 
 /**
  * When a batch of movements is committed, each client is sent the acks of its own
@@ -32,7 +20,7 @@ export class OneWritePerClient {
     if (this.held) return;
     const held: EngineConnection[] = [];
     for (const socket of server.sockets.sockets.values()) {
-      const connection = socket.conn as unknown as EngineConnection;
+      const connection = engineConnectionOf(socket);
       const transport = connection.transport;
       // (Anything missing, as after a library change, means plain writes, not a failure.)
       if (transport?.name !== 'websocket' || transport.writable !== true || typeof connection.flush !== 'function') continue;

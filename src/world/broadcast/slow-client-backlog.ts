@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'socket.io';
+import { engineConnectionOf } from './engine-connection';
 import type { MovedEntry } from './world-broadcaster';
 
 /**
@@ -61,7 +62,6 @@ export class SlowClientBacklog {
   }
 }
 
-/** Packets engine.io holds for this client that the transport has not taken yet. */
 function queuedPackets(socket: Socket): number {
-  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+  return engineConnectionOf(socket).writeBuffer.length;
 }
