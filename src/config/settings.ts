@@ -21,7 +21,7 @@ export interface Settings {
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
   broadcastIntervalMs: number;
-  appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number };
+  appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; outcomeCheckMs: number };
   world: { min: number; max: number };
   rateLimit: { perSecond: number; burst: number };
   /** Units per second; null = no speed check. */
@@ -59,6 +59,9 @@ export interface SettingDoc {
   meaning: string;
 }
 
+/** APPEND_OUTCOME_CHECK_MS's default, also for an event store made without settings (tools). */
+export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
+
 /** The documented settings, in the order the README lists them. */
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
@@ -76,6 +79,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
   { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order. Above 1, batches of different lanes may commit out of recorded order, so a cross-player replay paging at the live edge could pass a batch that commits a moment later: keep 1 where analysts page live data.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
+  { env: 'APPEND_OUTCOME_CHECK_MS', default: String(DEFAULT_OUTCOME_CHECK_MS), meaning: 'When the reply to a batch\'s COMMIT is lost (the connection failed), how long the server keeps trying to learn from the database whether the batch was recorded; found, it is acknowledged; not found or not learned in time, refused with `unavailable`. PostgreSQL only.' },
   { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
   { env: 'WORLD_MAX', default: '100000', meaning: 'Highest coordinate on each axis (x, y, z).' },
   { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
@@ -203,6 +207,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
       maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
       lanes: number(merged, 'APPEND_LANES', 1, { min: 1, max: 16, integer: true }),
+      outcomeCheckMs: number(merged, 'APPEND_OUTCOME_CHECK_MS', DEFAULT_OUTCOME_CHECK_MS, { min: 0, max: 600_000, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
     rateLimit: {

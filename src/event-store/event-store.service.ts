@@ -1,10 +1,11 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DEFAULT_OUTCOME_CHECK_MS, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { driverPool } from '../database/data-source';
 import { toColumns } from './event-columns';
 import { ConcurrencyError, isUniqueViolation } from './event-store.errors';
+import { CommitOutcomeUnknown, replyWasLost, settleLostCommit } from './lost-commit-reply';
 import {
   appendBatchSql,
   APPEND_TO_STREAM,
@@ -49,12 +50,16 @@ export class EventStore {
    * embedded database, whose connections share one session and so one statement namespace.
    */
   private readonly preparedStatements: boolean;
+  /** How long to keep asking whether an append whose reply was lost committed (APPEND_OUTCOME_CHECK_MS). */
+  private readonly outcomeCheckMs: number;
+  private readonly logger = new Logger(EventStore.name);
 
   constructor(
     private readonly dataSource: DataSource,
     @Optional() @Inject(SETTINGS) settings?: Settings,
   ) {
     this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
+    this.outcomeCheckMs = settings?.appendBatch.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS;
   }
 
   /**
@@ -67,13 +72,40 @@ export class EventStore {
     if (events.length === 0) return { recordedAt };
     const { name, text } = this.appendStatement(projections);
     const values = [...toColumns(events), recordedAt];
+    if (!this.preparedStatements) {
+      // The embedded database runs in this process: its replies cannot be lost on the way.
+      await this.dataSource.query(text, values).catch((error: unknown) => Promise.reject(clashOr(error, events)));
+      return { recordedAt };
+    }
+    const client = await driverPool(this.dataSource)!.connect();
+    client.on('error', hearLostConnection);
     try {
-      if (this.preparedStatements) await driverPool(this.dataSource)!.query({ name, text, values });
-      else await this.dataSource.query(text, values);
+      await client.query({ name, text, values });
+      client.release();
       return { recordedAt };
     } catch (error) {
+      const lost = replyWasLost(error);
+      // A connection that answered with an error is sound (and keeps its prepared statement).
+      client.release(lost ? (error as Error) : undefined);
+      // The statement commits on its own: a lost reply may hide a commit.
+      if (lost && (await this.settleLostCommit(client, events[events.length - 1]))) return { recordedAt };
       throw clashOr(error, events);
+    } finally {
+      client.removeListener('error', hearLostConnection);
     }
+  }
+
+  /**
+   * Whether an append whose reply was lost on `client`'s session committed its batch
+   * (whose last event is `last`); see settleLostCommit. Logged either way: it is rare,
+   * and says the database connection is failing.
+   */
+  private async settleLostCommit(client: PoolClient, last: VersionedNewEvent): Promise<boolean> {
+    const backendPid = (client as unknown as { processID: number | null }).processID;
+    if (backendPid === null) throw new CommitOutcomeUnknown('the session\'s backend is not known');
+    const recorded = await settleLostCommit(driverPool(this.dataSource)!, backendPid, last, this.outcomeCheckMs);
+    this.logger.warn({ message: 'an append\'s reply was lost; asked the database whether it committed', backendPid, recorded });
+    return recorded;
   }
 
   /**
@@ -91,7 +123,7 @@ export class EventStore {
       client.release(error as Error);
       throw error;
     }
-    return new AppendTransaction(client, this.appendStatement(projections));
+    return new AppendTransaction(client, this.appendStatement(projections), (last) => this.settleLostCommit(client, last));
   }
 
   /**
@@ -204,6 +236,15 @@ export class EventStore {
   }
 }
 
+/**
+ * The pool listens for errors of idle connections only, and node-postgres emits 'error'
+ * on a client whose connection ends unexpectedly even while a query of it fails with the
+ * same error. Unheard, on a checked-out connection (PostgreSQL restarted, the backend
+ * terminated, the network cut) that event ends the process; the failed query already
+ * tells its caller, so hearing it is all there is to do.
+ */
+const hearLostConnection = (): void => undefined;
+
 /** A batch append's error: a taken stream version becomes a ConcurrencyError naming the batch's streams. */
 function clashOr(error: unknown, events: VersionedNewEvent[]): unknown {
   if (!isUniqueViolation(error)) return error;
@@ -220,19 +261,19 @@ function clashOr(error: unknown, events: VersionedNewEvent[]): unknown {
  */
 export class AppendTransaction {
   private ended = false;
-  /**
-   * The pool listens for errors of idle connections only. This one waits between parts
-   * checked out, so a connection lost meanwhile (PostgreSQL restarted, the backend
-   * terminated) would be an unhandled 'error' event, which ends the process. Heard here,
-   * it only makes the next part or the COMMIT fail, and the batch takes the whole-batch path.
-   */
-  private readonly onConnectionError = (): void => undefined;
+
+  /** The last event appended so far: the one that tells whether the transaction committed. */
+  private last: VersionedNewEvent | null = null;
 
   constructor(
     private readonly client: PoolClient,
     private readonly statement: { name: string; text: string },
+    /** Whether the transaction committed, when the COMMIT's reply was lost (see settleLostCommit). */
+    private readonly settleLostCommit: (last: VersionedNewEvent) => Promise<boolean>,
   ) {
-    client.on('error', this.onConnectionError);
+    // Checked out while it waits between parts: see hearLostConnection. A connection lost
+    // then makes the next part or the COMMIT fail, and the batch takes the whole-batch path.
+    client.on('error', hearLostConnection);
   }
 
   /** Appends one part; versions are assigned by the caller, continuing the earlier parts'. */
@@ -241,14 +282,21 @@ export class AppendTransaction {
     if (events.length === 0) return { recordedAt };
     try {
       await this.client.query({ ...this.statement, values: [...toColumns(events), recordedAt] });
+      this.last = events[events.length - 1];
       return { recordedAt };
     } catch (error) {
       throw clashOr(error, events);
     }
   }
 
+  /** Commits every part; resolves also when the COMMIT's reply was lost but the database shows it committed. */
   async commit(): Promise<void> {
-    await this.end('COMMIT');
+    try {
+      await this.end('COMMIT');
+    } catch (error) {
+      if (this.last && replyWasLost(error) && (await this.settleLostCommit(this.last))) return;
+      throw error;
+    }
   }
 
   /** Undoes every part; safe to call after a failure or twice. */
@@ -268,7 +316,7 @@ export class AppendTransaction {
       throw error;
     } finally {
       // Back in the pool (or closed by it), the pool's own listener takes over.
-      this.client.removeListener('error', this.onConnectionError);
+      this.client.removeListener('error', hearLostConnection);
     }
   }
 }

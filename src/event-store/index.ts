@@ -1,5 +1,6 @@
 export * from './event-store.types';
 export * from './event-store.errors';
+export { CommitOutcomeUnknown } from './lost-commit-reply';
 export { AppendTransaction, EventStore, InlineProjection, Queryable } from './event-store.service';
 export { EventStoreModule } from './event-store.module';
 export { EventQueries, LIVE_EDGE_MARGIN_MS, SPLIT_PAGES_FROM, EventRange, RangeEvent, ExportBatch, JsonPage, NewestStates, StreamState, EventLocation, StreamRangeOptions } from './event-store.queries';

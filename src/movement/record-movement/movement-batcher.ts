@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SETTINGS, Settings, usesEmbeddedDatabase } from '../../config/settings';
 import { EventBus } from '@nestjs/cqrs';
-import { AppendTransaction, ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
+import { AppendTransaction, CommitOutcomeUnknown, ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
 import { movementStreamId } from '../../players/player-streams';
 import { LastPositionProjection } from '../last-position/last-position.projection';
 import { PlayerMoved, PlayersMoved } from '../player-moved.event';
@@ -202,7 +202,8 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   private rejectBatch(batch: Pending[], error: unknown): void {
     this.logger.error({ message: 'movement batch not recorded', events: batch.length, error: String(error) });
-    const failure = new Error('movement not recorded: the database did not accept the batch');
+    // Whether an unknown outcome or a refusal, callers tell their clients which.
+    const failure = error instanceof CommitOutcomeUnknown ? error : new Error('movement not recorded: the database did not accept the batch');
     this.queued -= batch.length;
     for (const p of batch) p.reject(failure);
   }

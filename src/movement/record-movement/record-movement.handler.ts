@@ -1,6 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
+import { CommitOutcomeUnknown } from '../../event-store';
 import { MotionStates } from './motion-states';
 import { MovementBatcher } from './movement-batcher';
 import { decideMovement } from './movement-rules';
@@ -13,6 +14,10 @@ const BUSY = {
 const DATABASE_UNAVAILABLE = {
   code: 'unavailable',
   message: 'the movement was not recorded (the database is unavailable); send it again',
+} as const;
+const OUTCOME_UNKNOWN = {
+  code: 'unavailable',
+  message: 'the database connection failed as the movement was committed, and whether it was recorded could not be learned; it may be stored',
 } as const;
 
 @CommandHandler(RecordMovement)
@@ -33,8 +38,8 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     try {
       // Resolves after the commit; the batcher then publishes PlayersMoved for the batch.
       await this.batcher.record(player.id, movement, eventMetadata(command.sessionId, randomUUID()));
-    } catch {
-      return { ok: false, error: DATABASE_UNAVAILABLE, seq: movement.seq };
+    } catch (error) {
+      return { ok: false, error: error instanceof CommitOutcomeUnknown ? OUTCOME_UNKNOWN : DATABASE_UNAVAILABLE, seq: movement.seq };
     }
     return { ok: true, seq: movement.seq };
   }
