@@ -1,16 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, registerAndLogin, sendPosition } from './support/clients';
+import { productionNodeFlags } from './load/production-start';
 import { freshSchema } from './support/test-server';
 
 /**
- * The real start command (`node dist/src/main.js`, built by `npm test`) in a child
- * process: flags, start-up failures, the embedded default and durability across a crash.
+ * The real start command (`node FLAGS dist/src/main.js` as package.json's start:prod
+ * has it, built by `npm test`) in a child process: flags, start-up failures, the
+ * embedded default and durability across a crash.
  */
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+const NODE_FLAGS = productionNodeFlags();
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -36,7 +39,7 @@ function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.Process
 /** Runs main.js to completion (for start-up failures): exit code and everything it printed. */
 function runToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env });
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], { env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.resume();
@@ -49,7 +52,7 @@ function runToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env });
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], { env });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -79,6 +82,12 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<
 describe('the server process', () => {
   beforeAll(() => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with npm test (it builds first)`);
+  });
+
+  it('is started by npm start with the same Node.js flags as start:prod, which these tests use', () => {
+    const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(scripts.start).toBe(`nest build && ${scripts['start:prod']}`);
+    expect(NODE_FLAGS).toContain('--max-semi-space-size=64');
   });
 
   it('starts on the embedded database with no DATABASE_URL, generating and keeping a JWT secret', async () => {

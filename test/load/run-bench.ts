@@ -11,6 +11,7 @@ import { LoadGenerator, RunSummary } from './load-generator';
 import { ClientAccount, LoopDelay } from './load-protocol';
 import { cpuPercent, cpuTicks, localPortsTo, machineTicks, pidsByName, processTree, round1, schedNs, tcpSockets, treeRssBytes, waitPercent } from './proc-stats';
 import { AllocationSummary, CpuProfile, formatHeapSummary, formatProfileSummary, HeapProfile, ProfileSummary, summarizeHeapProfile, summarizeProfile } from './profile-summary';
+import { productionNodeFlags } from './production-start';
 import { formatTable } from './report';
 import { ProbeMemory, ServerProcess } from './server-process';
 
@@ -779,6 +780,8 @@ function slope(points: [number, number][]): number | null {
 
 interface ServerResults {
   env?: Record<string, string>;
+  /** Node.js flags the server ran with. */
+  nodeArgs?: string[];
   registrationMs?: number;
   tiers: TierResult[];
   /** Every run with --repeat, in the order they ran. */
@@ -834,8 +837,11 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
     results.env = env;
   }
 
-  console.log(`\n== ${name}: starting ${script} on port ${port}`);
-  const spec = { name, script, port, env, nodeArgs: options.nodeArgs, logFile };
+  // Both servers run with the production Node.js flags (package.json start:prod), then --node-arg's.
+  const nodeArgs = [...productionNodeFlags(), ...options.nodeArgs];
+  console.log(`\n== ${name}: starting ${script} on port ${port} (node ${nodeArgs.join(' ')})`);
+  const spec = { name, script, port, env, nodeArgs, logFile };
+  results.nodeArgs = nodeArgs;
   let server = await ServerProcess.start(spec);
   let generator: LoadGenerator | null = null;
   try {
