@@ -1,5 +1,5 @@
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { startTestServer, TestServer } from './support/test-server';
+import { startTestServer, testEnv, TestServer } from './support/test-server';
 
 /**
  * Two nodes, one world: the same PostgreSQL schema and a real Redis (REDIS_URL, default
@@ -76,6 +76,29 @@ describeCluster('several nodes joined by Redis', () => {
     } finally {
       w.socket.close();
       older.socket.close();
+    }
+  });
+});
+
+describeCluster('nodes starting together on a new database', () => {
+  it('all start, and the schema is created and migrated once', async () => {
+    // As when a deployment starts every node at once against an empty database.
+    const env = await testEnv({ REDIS_URL });
+    const started = await Promise.allSettled([startTestServer({}, env), startTestServer({}, { ...env })]);
+    const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    try {
+      expect(started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'started'))).toEqual(['started', 'started']);
+      const applied: { name: string }[] = await nodes[0].dataSource.query(`SELECT name FROM migrations ORDER BY id`);
+      expect(applied.map((m) => m.name)).toEqual([...new Set(applied.map((m) => m.name))]);
+      expect(applied.length).toBeGreaterThan(0);
+      // Both serve the same world.
+      const a = await registerAndLogin(nodes[0].url);
+      const ca = await connect(nodes[1].url, a.token);
+      expect(await sendPosition(ca.socket, { x: 1, y: 2, seq: 1 })).toEqual({ ok: true, seq: 1 });
+      ca.socket.close();
+    } finally {
+      for (const node of nodes.slice(1)) await node.running.close();
+      await nodes[0]?.close();
     }
   });
 });

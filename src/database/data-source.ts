@@ -7,6 +7,8 @@ export interface DatabaseTarget {
   schema: string;
   /** Connections in the pool. */
   poolSize?: number;
+  /** The in-process PostgreSQL (PGlite): one session, one node. */
+  embedded?: boolean;
 }
 
 /**
@@ -52,9 +54,36 @@ export async function ensureSchema(target: DatabaseTarget): Promise<void> {
 
 /** Opens the data source and brings the schema up to date; returns the migrations it ran. */
 export async function openDatabase(target: DatabaseTarget): Promise<{ dataSource: DataSource; ran: string[] }> {
-  await ensureSchema(target);
-  const dataSource = createDataSource(target);
-  await dataSource.initialize();
-  const ran = await dataSource.runMigrations({ transaction: 'each' });
-  return { dataSource, ran: ran.map((m) => m.name) };
+  return oneNodeAtATime(target, async () => {
+    await ensureSchema(target);
+    const dataSource = createDataSource(target);
+    await dataSource.initialize();
+    try {
+      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      return { dataSource, ran: ran.map((m) => m.name) };
+    } catch (error) {
+      await dataSource.destroy();
+      throw error;
+    }
+  });
+}
+
+/**
+ * Nodes started together against a new database would create the schema and run the
+ * same migrations at once, and all but one would fail on the catalog's unique indexes
+ * (`CREATE SCHEMA IF NOT EXISTS` and `CREATE TABLE` are not safe against each other).
+ * They take turns under a session advisory lock, one per schema, held on a connection
+ * of its own and released by closing it; a node that waited finds the work done. The
+ * embedded database serves one node through one session, and needs no turns.
+ */
+async function oneNodeAtATime<T>(target: DatabaseTarget, work: () => Promise<T>): Promise<T> {
+  if (target.embedded) return work();
+  const lock = new Client({ connectionString: target.url, application_name: 'waypoint-migrations' });
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('waypoint:migrations'), hashtext($1))`, [target.schema]);
+    return await work();
+  } finally {
+    await lock.end();
+  }
 }
