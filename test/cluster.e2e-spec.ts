@@ -1,5 +1,6 @@
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, testEnv, TestServer } from './support/test-server';
+import { analyst, eventually, get } from './replay-support';
 
 /**
  * Two nodes, one world: the same PostgreSQL schema and a real Redis (REDIS_URL, default
@@ -77,6 +78,24 @@ describeCluster('several nodes joined by Redis', () => {
       w.socket.close();
       older.socket.close();
     }
+  });
+
+  it('lists a player connected to either node as online in GET /players on both', async () => {
+    const reader = await analyst(one);
+    const player = await registerAndLogin(one.url);
+    const onlineOn = async (node: TestServer) => {
+      const answer = await get(`${node.url}/players`, reader.token);
+      expect(answer.status).toBe(200);
+      return answer.body.find((p: { id: string }) => p.id === player.player.id).online;
+    };
+    expect([await onlineOn(one), await onlineOn(two)]).toEqual([false, false]);
+    const client = await connect(two.url, player.token);
+    try {
+      expect([await onlineOn(one), await onlineOn(two)]).toEqual([true, true]);
+    } finally {
+      client.socket.close();
+    }
+    await eventually(async () => !(await onlineOn(one)) && !(await onlineOn(two)), 5_000, 'offline on both nodes');
   });
 });
 

@@ -32,6 +32,11 @@ export class OnlinePlayers {
     return true;
   }
 
+  /** The ids of the players online on this node. */
+  ids(): IterableIterator<string> {
+    return this.players.keys();
+  }
+
   get(id: string): OnlinePlayer | undefined {
     return this.players.get(id);
   }

@@ -24,6 +24,9 @@ export const playerRoom = (playerId: string): string => `player:${playerId}`;
  * The node that owns an older session ends it itself, so it knows the close is a
  * takeover and announces no `player:left`.
  */
+/** A player online on some node, as `welcome` lists them. */
+type OnlineElsewhere = { id: string; username: string; position: WirePosition | null };
+
 @Injectable()
 export class SessionDirectory {
   private readonly logger = new Logger(SessionDirectory.name);
@@ -56,15 +59,26 @@ export class SessionDirectory {
   }
 
   /** Everyone online except `playerId`, across all nodes in cluster mode. */
-  async others(playerId: string): Promise<{ id: string; username: string; position: WirePosition | null }[]> {
+  async others(playerId: string): Promise<OnlineElsewhere[]> {
     if (!this.clustered) return this.online.others(playerId);
+    return [...(await this.everyNode()).values()].filter((p) => p.id !== playerId);
+  }
+
+  /** The ids of the players online now, across all nodes in cluster mode. */
+  async onlineIds(): Promise<Set<string>> {
+    if (!this.clustered) return new Set(this.online.ids());
+    return new Set((await this.everyNode()).keys());
+  }
+
+  /** Every node's players by id, from their sessions' data (the adapter asks each live node). */
+  private async everyNode(): Promise<Map<string, OnlineElsewhere>> {
     const sockets: RemoteSocket<never, SessionData>[] = await this.server().fetchSockets();
-    const seen = new Map<string, { id: string; username: string; position: WirePosition | null }>();
+    const seen = new Map<string, OnlineElsewhere>();
     for (const s of sockets) {
       const p = s.data.player;
-      if (p && p.id !== playerId) seen.set(p.id, { id: p.id, username: p.username, position: s.data.position ?? null });
+      if (p) seen.set(p.id, { id: p.id, username: p.username, position: s.data.position ?? null });
     }
-    return [...seen.values()];
+    return seen;
   }
 
   private endOlderLocalSessions(playerId: string, newSessionId: string): void {
