@@ -21,6 +21,6 @@ export class ReadMovementPageHandler implements IQueryHandler<ReadMovementPage> 
     const range = await this.ranges.resolve(playerIds, request);
     const page = await this.events.readJsonPage(range, MOVEMENT_JSON, request.limit);
     // Positions are bigints in the store; as JSON numbers they are exact up to 2^53.
-    return new JsonText(`{"items":[${page.items}],"nextCursor":${page.next ?? 'null'}}`);
+    return new JsonText('{"items":[', ...page.items, `],"nextCursor":${page.next ?? 'null'}}`);
   }
 }

@@ -59,6 +59,6 @@ export class GetWorldSnapshotHandler implements IQueryHandler<GetWorldSnapshot> 
       const position = positions[place];
       if (position !== undefined) entries.push(`${roster.openings[place]}${position}}`);
     }
-    return new JsonText(`{"at":"${at.toISOString()}","players":[${entries.join(',')}]}`);
+    return new JsonText(`{"at":"${at.toISOString()}","players":[`, entries.join(','), ']}');
   }
 }
