@@ -281,7 +281,7 @@ describe('JSON pages read in two halves', () => {
   const positions = async (range: EventRange) => (await queries.readRange(range, 10_000)).map((e) => e.globalPosition);
   const page = async (range: EventRange, limit: number) => {
     const { items, next } = await queries.readJsonPage(range, spec, limit);
-    return { items: (JSON.parse(`[${items}]`) as { p: number }[]).map((o) => String(o.p)), next };
+    return { items: (JSON.parse(`[${items.join('')}]`) as { p: number }[]).map((o) => String(o.p)), next };
   };
   const twoConnections = () => driverPool(server.dataSource)!.options.max! > 1;
   const partReads = () => jest.spyOn(queries as unknown as { readPagePart: (...args: unknown[]) => Promise<unknown> }, 'readPagePart');
