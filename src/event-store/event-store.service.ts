@@ -74,8 +74,12 @@ export class EventStore {
     const values = [...toColumns(events), recordedAt];
     if (!this.preparedStatements) {
       // The embedded database runs in this process: its replies cannot be lost on the way.
-      await this.dataSource.query(text, values).catch((error: unknown) => Promise.reject(clashOr(error, events)));
-      return { recordedAt };
+      try {
+        await this.dataSource.query(text, values);
+        return { recordedAt };
+      } catch (error) {
+        throw clashOr(error, events);
+      }
     }
     const client = await driverPool(this.dataSource)!.connect();
     client.on('error', hearLostConnection);

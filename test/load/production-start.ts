@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -8,15 +8,13 @@ import { join } from 'node:path';
  * do, and a flag changed there is the one measured. Works from src (ts) and dist (js).
  */
 export function productionNodeFlags(): string[] {
-  const root = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((dir) => {
-    try {
-      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'waypoint';
-    } catch {
-      return false;
-    }
-  });
-  if (!root) throw new Error(`package.json of waypoint not found above ${__dirname}`);
-  const script: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['start:prod'];
+  // test/load in src, dist/test/load once built: package.json is two or three levels up.
+  const packageJson = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')]
+    .map((dir) => join(dir, 'package.json'))
+    .map((file) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name?: string; scripts?: Record<string, string> }) : null))
+    .find((pkg) => pkg?.name === 'waypoint');
+  if (!packageJson) throw new Error(`package.json of waypoint not found above ${__dirname}`);
+  const script = packageJson.scripts?.['start:prod'] ?? '';
   const match = /^node((?:\s+--\S+)*)\s+dist\/src\/main\.js$/.exec(script.trim());
   if (!match) throw new Error(`start:prod is not "node [--flags] dist/src/main.js": ${script}`);
   return match[1].trim().split(/\s+/).filter(Boolean);
