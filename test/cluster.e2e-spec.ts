@@ -1,5 +1,5 @@
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { startTestServer, testEnv, TestServer } from './support/test-server';
+import { describeOnPostgres, startTestServer, testEnv, TestServer } from './support/test-server';
 import { analyst, eventually, get } from './replay-support';
 
 /**
@@ -8,9 +8,8 @@ import { analyst, eventually, get } from './replay-support';
  * this runs on PostgreSQL only, not on the embedded default.
  */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const describeCluster = process.env.DATABASE_URL ? describe : describe.skip;
 
-describeCluster('several nodes joined by Redis', () => {
+describeOnPostgres('several nodes joined by Redis', () => {
   let one: TestServer;
   let two: TestServer;
   beforeAll(async () => {
@@ -99,7 +98,7 @@ describeCluster('several nodes joined by Redis', () => {
   });
 });
 
-describeCluster('nodes starting together on a new database', () => {
+describeOnPostgres('nodes starting together on a new database', () => {
   it('all start, and the schema is created and migrated once', async () => {
     // As when a deployment starts every node at once against an empty database.
     const env = await testEnv({ REDIS_URL });

@@ -1,7 +1,7 @@
 import { usesEmbeddedDatabase } from '../src/config/settings';
 import { connect, LoggedIn, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { CommitCut, CommitReplyCutter } from './support/commit-reply-cutter';
-import { startTestServer, testEnv, TestServer } from './support/test-server';
+import { describeOnPostgres, startTestServer, testEnv, TestServer } from './support/test-server';
 
 /**
  * A batch's COMMIT is the moment an acknowledgement is earned. When it fails, or its
@@ -72,8 +72,6 @@ describe('a batch whose COMMIT PostgreSQL refuses', () => {
  * cuts it at that message), on both append paths. PostgreSQL only: the embedded
  * database runs in the server's process, where a reply cannot be lost.
  */
-const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-
 describeOnPostgres.each([
   { path: 'a batch gathered in parts', APPEND_PART_INTERVAL_MS: '10' },
   { path: 'a whole batch in one statement', APPEND_PART_INTERVAL_MS: '0' },

@@ -19,6 +19,13 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
  * each server runs on the embedded PostgreSQL in its own data folder, exactly as
  * `npm start` does (PGlite has one session, so schemas cannot isolate there).
  */
+/**
+ * For suites that need what only a real PostgreSQL has (several sessions at once, a
+ * connection that can be cut, several nodes): skipped, and shown as skipped, on the
+ * embedded database.
+ */
+export const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
 export function freshSchema(): string {
   return `t_${randomBytes(6).toString('hex')}`;
 }
