@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { LiveEdgeNotSettled } from '../event-store';
 
 /** Every HTTP error leaves as `{statusCode, error, message}` (PROTOCOL.md). */
 @Catch()
@@ -25,6 +26,12 @@ function describe(exception: unknown): { statusCode: number; message: string } {
     const body = exception.getResponse();
     const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message ?? exception.message;
     return { statusCode: exception.getStatus(), message: Array.isArray(raw) ? raw.join('; ') : String(raw) };
+  }
+  if (exception instanceof LiveEdgeNotSettled) {
+    return {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      message: `events being recorded right now did not commit within ${exception.waitedMs} ms (REPLAY_LIVE_EDGE_WAIT_MS), and answering without them could skip them; retry shortly`,
+    };
   }
   // body-parser's errors carry a status (400 malformed JSON, 413 too large).
   const status = (exception as { status?: unknown })?.status;

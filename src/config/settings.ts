@@ -33,6 +33,8 @@ export interface Settings {
   maxHttpBodyBytes: number;
   /** Movement exports one node streams at once. */
   maxConcurrentExports: number;
+  /** How long a replay read at the live edge waits for appends in flight before answering 503. */
+  replayLiveEdgeWaitMs: number;
   /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
   areaOfInterestCellSize: number | null;
   /** Packets queued to one client before broadcasts to it are coalesced (latest per player) instead of queued. */
@@ -62,6 +64,9 @@ export interface SettingDoc {
 /** APPEND_OUTCOME_CHECK_MS's default, also for an event store made without settings (tools). */
 export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
 
+/** REPLAY_LIVE_EDGE_WAIT_MS's default, also for event queries made without settings (tools). */
+export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
+
 /** The documented settings, in the order the README lists them. */
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
@@ -77,7 +82,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
   { env: 'APPEND_PART_INTERVAL_MS', default: '10', meaning: 'While a batch window gathers movements, they are appended into the batch\'s open transaction at most this often, so that only the last part and the COMMIT remain when the window ends; 0 = the whole batch in one statement when the window ends. PostgreSQL only (the embedded database always appends whole batches).' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
-  { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order. Above 1, batches of different lanes may commit out of recorded order, so a cross-player replay paging at the live edge could pass a batch that commits a moment later: keep 1 where analysts page live data.' },
+  { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
   { env: 'APPEND_OUTCOME_CHECK_MS', default: String(DEFAULT_OUTCOME_CHECK_MS), meaning: 'When the reply to a batch\'s COMMIT is lost (the connection failed), how long the server keeps trying to learn from the database whether the batch was recorded; found, it is acknowledged; not found or not learned in time, refused with `unavailable`. PostgreSQL only.' },
   { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
@@ -89,6 +94,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game (on PostgreSQL one of them holds the batch that is gathering, APPEND_PART_INTERVAL_MS).' },
+  { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
@@ -219,6 +225,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
+    replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 0, max: 600_000, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
     slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')

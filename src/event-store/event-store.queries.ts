@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings } from '../config/settings';
 import { driverPool } from '../database/data-source';
+import { lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
 import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
 import {
@@ -139,6 +141,25 @@ export interface StreamRangeOptions {
  */
 export const LIVE_EDGE_MARGIN_MS = 10_000;
 
+/**
+ * Whether a range spans several streams. One stream's events are appended by its single
+ * writer one batch at a time, each committed before the next begins, so they commit in
+ * recorded order and a read of one stream needs no wait at the live edge.
+ */
+function spansStreams(range: EventRange): boolean {
+  return range.streamIds === null || range.streamIds.length > 1;
+}
+
+/** Whether the range ends at or before `instant` (its `to` is exclusive). */
+function endsBy(range: EventRange, instant: Date): boolean {
+  return range.to !== null && range.to.getTime() <= instant.getTime();
+}
+
+/** The range, cut to end at `instant` if it went further. */
+function endingBy(range: EventRange, instant: Date): EventRange {
+  return endsBy(range, instant) ? range : { ...range, to: instant };
+}
+
 /** Up to this many streams are merged stream by stream; more go through the time index. */
 const MERGE_STREAMS_UP_TO = 64;
 
@@ -158,9 +179,16 @@ export class EventQueries {
   /** Whether two reads can run at once (the embedded database has one connection). */
   private readonly twoConnections: boolean;
 
-  constructor(private readonly dataSource: DataSource) {
+  /** How long a read at the live edge waits for appends in flight (REPLAY_LIVE_EDGE_WAIT_MS). */
+  private readonly liveEdgeWaitMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(SETTINGS) settings?: Settings,
+  ) {
     this.pool = driverPool(dataSource);
     this.twoConnections = (this.pool?.options.max ?? 1) > 1;
+    this.liveEdgeWaitMs = settings?.replayLiveEdgeWaitMs ?? DEFAULT_LIVE_EDGE_WAIT_MS;
   }
 
   /** The event a cursor points at, or null when there is none at that position. */
@@ -180,6 +208,45 @@ export class EventQueries {
    * and re-serialising every event here.
    */
   async readJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
+    if (!this.pool || !spansStreams(range)) return this.readSettledJsonPage(range, spec, limit);
+    // Across streams, appends in flight may still add events before the live edge (see
+    // live-edge.ts). Read up to where history is settled; only when the page ends there,
+    // short of the range's end, wait for those appends and read up to when we looked.
+    const edge = await lookAtLiveEdge(this.pool);
+    const page = await this.readSettledJsonPage(endingBy(range, edge.settled), spec, limit);
+    if (page.next !== null || edge.inFlight.length === 0 || endsBy(range, edge.settled)) return page;
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+    return this.readSettledJsonPage(endingBy(range, edge.now), spec, limit);
+  }
+
+  /**
+   * The range, ending where no event can still be added to it: when it spans streams and
+   * reaches past the settled part of history, waits for the appends in flight (see
+   * live-edge.ts) and ends it at the instant looked. A read of the result in recorded
+   * order cannot be passed by a later commit. LiveEdgeNotSettled when the appends outlast
+   * REPLAY_LIVE_EDGE_WAIT_MS.
+   */
+  async settledRange(range: EventRange): Promise<EventRange> {
+    if (!this.pool || !spansStreams(range)) return range;
+    const edge = await lookAtLiveEdge(this.pool);
+    if (endsBy(range, edge.settled)) return range;
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+    return endingBy(range, edge.now);
+  }
+
+  /**
+   * Resolves once every event recorded at or before `at` that will ever be is committed,
+   * when `at` is in the past: reads of the world as of `at` then always agree.
+   */
+  async settledThrough(at: Date): Promise<void> {
+    if (!this.pool) return;
+    const edge = await lookAtLiveEdge(this.pool);
+    if (at.getTime() < edge.settled.getTime()) return;
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+  }
+
+  /** A page of `range` read as it is, whatever appends are in flight. */
+  private async readSettledJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
     const item = jsonObjectSql(spec);
     if (limit >= SPLIT_PAGES_FROM && this.twoConnections) {
       // Turning events into JSON is most of a page's time, and one backend does it on one

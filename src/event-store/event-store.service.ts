@@ -19,6 +19,12 @@ import {
 } from './event-store.sql';
 import { Checkpoint, ExpectedVersion, NewEvent, RecordedEvent, VersionedNewEvent } from './event-store.types';
 
+/** What the append statement answers (appendBatchSql). */
+interface AppendedRow {
+  appended: number;
+  recordedAt: Date;
+}
+
 /** Something that runs SQL: the data source, or a transaction's entity manager. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
@@ -68,14 +74,13 @@ export class EventStore {
    * version already stored (another writer) raises ConcurrencyError and appends nothing.
    */
   async appendBatch(events: VersionedNewEvent[], projections: InlineProjection[] = []): Promise<{ recordedAt: Date }> {
-    const recordedAt = new Date();
-    if (events.length === 0) return { recordedAt };
+    if (events.length === 0) return { recordedAt: new Date() };
     const { name, text } = this.appendStatement(projections);
-    const values = [...toColumns(events), recordedAt];
+    const values = toColumns(events);
     if (!this.preparedStatements) {
       // The embedded database runs in this process: its replies cannot be lost on the way.
       try {
-        await this.dataSource.query(text, values);
+        const [{ recordedAt }]: AppendedRow[] = await this.dataSource.query(text, values);
         return { recordedAt };
       } catch (error) {
         throw clashOr(error, events);
@@ -84,15 +89,16 @@ export class EventStore {
     const client = await driverPool(this.dataSource)!.connect();
     client.on('error', hearLostConnection);
     try {
-      await client.query({ name, text, values });
+      const { rows } = await client.query<AppendedRow>({ name, text, values });
       client.release();
-      return { recordedAt };
+      return { recordedAt: rows[0].recordedAt };
     } catch (error) {
       const lost = replyWasLost(error);
       // A connection that answered with an error is sound (and keeps its prepared statement).
       client.release(lost ? (error as Error) : undefined);
       // The statement commits on its own: a lost reply may hide a commit.
-      if (lost && (await this.settleLostCommit(client, events[events.length - 1]))) return { recordedAt };
+      const recordedAt = lost ? await this.settleLostCommit(client, events[events.length - 1]) : null;
+      if (recordedAt) return { recordedAt };
       throw clashOr(error, events);
     } finally {
       client.removeListener('error', hearLostConnection);
@@ -101,15 +107,15 @@ export class EventStore {
 
   /**
    * Whether an append whose reply was lost on `client`'s session committed its batch
-   * (whose last event is `last`); see settleLostCommit. Logged either way: it is rare,
-   * and says the database connection is failing.
+   * (whose last event is `last`): its recorded_at if it did, else null; see
+   * settleLostCommit. Logged either way: it is rare, and says the database connection is failing.
    */
-  private async settleLostCommit(client: PoolClient, last: VersionedNewEvent): Promise<boolean> {
+  private async settleLostCommit(client: PoolClient, last: VersionedNewEvent): Promise<Date | null> {
     const backendPid = (client as unknown as { processID: number | null }).processID;
     if (backendPid === null) throw new CommitOutcomeUnknown('the session\'s backend is not known');
-    const recorded = await settleLostCommit(driverPool(this.dataSource)!, backendPid, last, this.outcomeCheckMs);
-    this.logger.warn({ message: 'an append\'s reply was lost; asked the database whether it committed', backendPid, recorded });
-    return recorded;
+    const recordedAt = await settleLostCommit(driverPool(this.dataSource)!, backendPid, last, this.outcomeCheckMs);
+    this.logger.warn({ message: 'an append\'s reply was lost; asked the database whether it committed', backendPid, recorded: recordedAt !== null });
+    return recordedAt;
   }
 
   /**
@@ -272,8 +278,8 @@ export class AppendTransaction {
   constructor(
     private readonly client: PoolClient,
     private readonly statement: { name: string; text: string },
-    /** Whether the transaction committed, when the COMMIT's reply was lost (see settleLostCommit). */
-    private readonly settleLostCommit: (last: VersionedNewEvent) => Promise<boolean>,
+    /** Whether the transaction committed (its last event's recorded_at, else null), when the COMMIT's reply was lost. */
+    private readonly settleLostCommit: (last: VersionedNewEvent) => Promise<Date | null>,
   ) {
     // Checked out while it waits between parts: see hearLostConnection. A connection lost
     // then makes the next part or the COMMIT fail, and the batch takes the whole-batch path.
@@ -282,12 +288,11 @@ export class AppendTransaction {
 
   /** Appends one part; versions are assigned by the caller, continuing the earlier parts'. */
   async append(events: VersionedNewEvent[]): Promise<{ recordedAt: Date }> {
-    const recordedAt = new Date();
-    if (events.length === 0) return { recordedAt };
+    if (events.length === 0) return { recordedAt: new Date() };
     try {
-      await this.client.query({ ...this.statement, values: [...toColumns(events), recordedAt] });
+      const { rows } = await this.client.query<AppendedRow>({ ...this.statement, values: toColumns(events) });
       this.last = events[events.length - 1];
-      return { recordedAt };
+      return { recordedAt: rows[0].recordedAt };
     } catch (error) {
       throw clashOr(error, events);
     }
@@ -298,7 +303,7 @@ export class AppendTransaction {
     try {
       await this.end('COMMIT');
     } catch (error) {
-      if (this.last && replyWasLost(error) && (await this.settleLostCommit(this.last))) return;
+      if (this.last && replyWasLost(error) && (await this.settleLostCommit(this.last)) !== null) return;
       throw error;
     }
   }

@@ -7,21 +7,43 @@ const RECORDED_COLUMNS = `global_position::text AS "globalPosition", stream_id A
   recorded_at AS "recordedAt", transaction_id::text AS "transactionId"`;
 
 /**
+ * The lock every appending transaction holds, shared, from before it reads the clock for
+ * recorded_at until it ends: PostgreSQL's list of locks is the one place where other
+ * sessions can see an append that has not committed. Two int4 keys: Waypoint's "appending"
+ * and the schema, so worlds sharing a database do not wait on each other's appends.
+ * See live-edge.ts for the readers' side.
+ */
+export const APPENDING_LOCK_KEYS = `hashtext('waypoint:appending'), hashtext(current_schema())`;
+
+/**
+ * recorded_at of an append: the database's clock, in milliseconds (the API's precision,
+ * so an instant read off an answer finds the event), read only once the appending lock is
+ * held. Every node then stamps events with one clock, and an event still uncommitted has
+ * a recorded_at no earlier than its transaction's start, which is what lets a reader know
+ * where history can no longer change (live-edge.ts). OFFSET 0 keeps the lock's subquery
+ * from being merged into the outer one, so the lock is taken before the clock is read.
+ */
+const APPENDING_AT = `appending AS MATERIALIZED (
+    SELECT date_trunc('milliseconds', clock_timestamp()) AS recorded_at
+    FROM (SELECT pg_advisory_xact_lock_shared(${APPENDING_LOCK_KEYS}) OFFSET 0) AS locked
+  )`;
+
+/**
  * Single-writer append of many streams in one statement, one round trip and one commit;
  * versions are assigned by the caller. The appended rows are visible to the inline
  * projections as the relation `appended` (see InlineProjection), so their writes commit
- * with the events or not at all.
+ * with the events or not at all. Answers how many rows it appended and their recorded_at.
  */
 export function appendBatchSql(projectionSql: string[]): string {
   const projections = projectionSql.map((sql, i) => `, projection_${i} AS (${sql})`).join('');
   return `
-  WITH appended AS (
+  WITH ${APPENDING_AT}, appended AS (
     INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
-    SELECT s, v, t, sv, d, m, $7::timestamptz
-    FROM ${BATCH_ROWS}
+    SELECT s, v, t, sv, d, m, appending.recorded_at
+    FROM ${BATCH_ROWS}, appending
     RETURNING ${APPENDED_COLUMNS}
   )${projections}
-  SELECT count(*)::int AS appended FROM appended`;
+  SELECT count(*)::int AS appended, (SELECT recorded_at FROM appending) AS "recordedAt" FROM appended`;
 }
 
 /** The columns inline projections read from `appended`, appended live or replayed. */
@@ -52,12 +74,12 @@ export function projectPageSql(projectionSql: string[]): string {
  * insert happens only if the stream is exactly there; the primary key catches a race.
  */
 export const APPEND_TO_STREAM = `
-  WITH current AS (
+  WITH ${APPENDING_AT}, current AS (
     SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
   )
-  INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-  SELECT $1, current.version + e.ord, e.t, e.sv, e.d, e.m
-  FROM current, unnest($2::text[], $3::smallint[], $4::jsonb[], $5::jsonb[]) WITH ORDINALITY AS e(t, sv, d, m, ord)
+  INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+  SELECT $1, current.version + e.ord, e.t, e.sv, e.d, e.m, appending.recorded_at
+  FROM appending, current, unnest($2::text[], $3::smallint[], $4::jsonb[], $5::jsonb[]) WITH ORDINALITY AS e(t, sv, d, m, ord)
   WHERE $6::bigint IS NULL OR current.version = $6::bigint
   RETURNING global_position::text AS "globalPosition", stream_version::int AS "streamVersion"`;
 

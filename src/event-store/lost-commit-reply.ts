@@ -25,11 +25,9 @@ export function replyWasLost(error: unknown): boolean {
   return (error as { severity?: string } | null)?.severity !== 'ERROR';
 }
 
-/** Is the last event of a batch stored, with its own event id (not another writer's event at that version)? */
+/** The last event of a batch's recorded_at, if it is stored with its own event id (not another writer's event at that version). */
 const EVENT_RECORDED = `
-  SELECT EXISTS (
-    SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = $2 AND metadata->>'eventId' = $3
-  ) AS recorded`;
+  SELECT recorded_at AS "recordedAt" FROM events WHERE stream_id = $1 AND stream_version = $2 AND metadata->>'eventId' = $3`;
 
 /** Ends the session (waiting up to $2 ms for it to go); whether it is still there is asked after, in a statement of its own. */
 const END_SESSION = `SELECT pg_terminate_backend($1::int, $2::bigint) AS ended`;
@@ -40,12 +38,12 @@ const RETRY_EVERY_MS = 200;
 
 /**
  * Whether the batch whose last event is `last`, sent on the session of backend
- * `backendPid`, was committed. The session is ended first and seen gone: a backend
+ * `backendPid`, was committed: that event's recorded_at if it was, else null. The session is ended first and seen gone: a backend
  * still finishing the COMMIT could otherwise commit just after the look found nothing.
  * Every event of a batch commits together, so its last one answers for all. Keeps
  * trying for `budgetMs` (PostgreSQL may be restarting); then CommitOutcomeUnknown.
  */
-export async function settleLostCommit(pool: Pool, backendPid: number, last: VersionedNewEvent, budgetMs: number): Promise<boolean> {
+export async function settleLostCommit(pool: Pool, backendPid: number, last: VersionedNewEvent, budgetMs: number): Promise<Date | null> {
   const deadline = Date.now() + budgetMs;
   for (;;) {
     try {
@@ -53,8 +51,8 @@ export async function settleLostCommit(pool: Pool, backendPid: number, last: Ver
       await pool.query(END_SESSION, [backendPid, left]);
       const [{ alive }] = (await pool.query(SESSION_ALIVE, [backendPid])).rows as { alive: boolean }[];
       if (alive) throw new Error(`backend ${backendPid} is still running the append's session`);
-      const [{ recorded }] = (await pool.query(EVENT_RECORDED, [last.streamId, last.streamVersion, last.metadata.eventId])).rows as { recorded: boolean }[];
-      return recorded;
+      const { rows } = await pool.query<{ recordedAt: Date }>(EVENT_RECORDED, [last.streamId, last.streamVersion, last.metadata.eventId]);
+      return rows[0]?.recordedAt ?? null;
     } catch (error) {
       if (Date.now() + RETRY_EVERY_MS >= deadline) throw new CommitOutcomeUnknown(error);
       await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));

@@ -9,7 +9,7 @@ import { ExportMovements } from './export-movements/export-movements.query';
 import { JsonText } from './json-text';
 import { exportResponse, negotiateMovementFormat } from './movement-response';
 import { ReadMovementPage } from './read-movements/read-movement-page.query';
-import { MovementsRoute, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
+import { LiveEdgeResponse, MovementsRoute, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
 
 @ApiTags('movements')
 @Controller('movements')
@@ -24,6 +24,7 @@ export class MovementsController {
   })
   @MovementsRoute()
   @UnknownPlayerResponse()
+  @LiveEdgeResponse()
   async movements(@Query() query: PlayersRangeQueryDto, @Req() request: Request): Promise<JsonText<MovementPageDto> | StreamableFile> {
     const range = toMovementRange(query);
     const players = toPlayerIds(query.players);

@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiProduces,
+  ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -38,5 +39,12 @@ export const MovementsRoute = () =>
     ApiNotAcceptableResponse({ type: ErrorDto, description: 'Accept allows none of the formats' }),
     ApiTooManyRequestsResponse({ type: ErrorDto, description: 'too many exports streaming from this server' }),
   );
+
+/** A read across players that reached the live edge while appends stayed in flight too long (REPLAY_LIVE_EDGE_WAIT_MS). */
+export const LiveEdgeResponse = () =>
+  ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    description: 'appends in flight at the live edge did not commit within REPLAY_LIVE_EDGE_WAIT_MS; retry shortly',
+  });
 
 export const UnknownPlayerResponse = () => ApiNotFoundResponse({ type: ErrorDto, description: 'no such player' });

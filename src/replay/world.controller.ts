@@ -6,7 +6,7 @@ import { parseIsoInstant } from './dto/iso-instant';
 import { SnapshotQueryDto } from './dto/replay-query.dto';
 import { ErrorDto, WorldSnapshotDto } from './dto/replay.dto';
 import { JsonText } from './json-text';
-import { ReadingRoute } from './replay-api.decorators';
+import { LiveEdgeResponse, ReadingRoute } from './replay-api.decorators';
 import { GetWorldSnapshot } from './world-snapshot/world-snapshot.query';
 
 @ApiTags('world')
@@ -20,6 +20,7 @@ export class WorldController {
   @ApiOperation({ summary: "Every player's position as of an instant, rebuilt from the movement events (analysts)" })
   @ApiOkResponse({ type: WorldSnapshotDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'a malformed `at`, or an unknown parameter' })
+  @LiveEdgeResponse()
   snapshot(@Query() query: SnapshotQueryDto): Promise<JsonText<WorldSnapshotDto>> {
     const at = query.at === undefined ? new Date() : parseIsoInstant(query.at)!;
     return this.queries.execute(new GetWorldSnapshot(at));

@@ -26,7 +26,9 @@ export class ExportMovementsHandler implements IQueryHandler<ExportMovements> {
   ) {}
 
   async execute({ playerIds, request, format }: ExportMovements): Promise<Readable> {
-    const range = await this.ranges.resolve(playerIds, request);
+    // Settled before the first byte: an export ends where it was asked for, and a wait
+    // that runs out is still a clean 503, not a broken stream.
+    const range = await this.events.settledRange(await this.ranges.resolve(playerIds, request));
     const id = this.monitor.tryStart();
     if (id === null) {
       throw new HttpException(`${this.monitor.maxConcurrent} exports are already streaming from this server; retry when one ends`, HttpStatus.TOO_MANY_REQUESTS);

@@ -41,7 +41,9 @@ export class GetWorldSnapshotHandler implements IQueryHandler<GetWorldSnapshot> 
   ) {}
 
   async execute({ at }: GetWorldSnapshot): Promise<JsonText<WorldSnapshotDto>> {
-    const roster = await this.roster.current();
+    // An instant in the past is answered only once appends still in flight that may have
+    // moved someone by then have committed, so two snapshots of one instant agree.
+    const [roster] = await Promise.all([this.roster.current(), this.events.settledThrough(at)]);
     const recent = await this.events.newestPerStreamBefore(PLAYER_MOVED, at, snapshotWindow(roster.size), SNAPSHOT_POSITION);
     const positions = new Array<string | undefined>(roster.size);
     for (let i = 0; i < recent.streamIds.length; i++) {

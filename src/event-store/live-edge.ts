@@ -1,0 +1,94 @@
+import type { Pool, QueryResult } from 'pg';
+import { APPENDING_LOCK_KEYS } from './event-store.sql';
+
+// Replays read history in recorded order (recorded_at, then global position) and continue
+// after a cursor. An append that commits after a read has passed its instant would slip in
+// behind the reader's cursor: a gap in a page chain, never read. With one append in flight
+// at a time (one node, one lane) that cannot happen; with several lanes or nodes it can,
+// as transaction B, begun after A, commits first. The fix is to know where history is
+// settled: before which instant no event can still appear.
+//
+// Appends take the appending lock (APPENDING_LOCK_KEYS) before they read the clock for
+// recorded_at, and hold it until they end. So, looking first at the clock (now), then at
+// who holds the lock:
+// - an append holding it began no later than its events' recorded_at (pg_stat_activity's
+//   xact_start is a lower bound for them);
+// - an append not holding it yet takes it after the look, and stamps its events later
+//   than now.
+// History before min(now, every holder's start) is settled: nothing can still be added
+// there. A read that must go further waits for those holders to end, after which history
+// before `now` is settled.
+
+/** A look at the live edge: the clock, and the appends in flight then. */
+export interface LiveEdge {
+  /** The database's clock (milliseconds) when looked: every event appended later is stamped at or after it. */
+  now: Date;
+  /** Before this instant no event can still appear: min(now, the start of every append in flight). */
+  settled: Date;
+  /** The appends in flight (virtual transaction ids), to wait for when a read must go past `settled`. */
+  inFlight: string[];
+}
+
+/** The appending lock's rows in pg_locks (two int4 keys show as classid, objid and objsubid 2). */
+const HOLDERS_OF_APPENDING_LOCK = `
+  l.locktype = 'advisory' AND l.objsubid = 2
+  AND (l.classid, l.objid) = (
+    SELECT (k[1]::bigint & 4294967295)::oid, (k[2]::bigint & 4294967295)::oid FROM (SELECT ARRAY[${APPENDING_LOCK_KEYS}] AS k) AS keys
+  )
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.pid <> pg_backend_pid()`;
+
+/**
+ * Two statements, in this order: the clock is read strictly before the lock table (one
+ * statement could evaluate them in either order). pg_stat_activity may show a holder's
+ * later transaction or none at all, if it ended or began between the two reads of the
+ * second statement; either way that holder needs no bound (see look()).
+ */
+const LOOK_AT_LIVE_EDGE = `
+  SELECT date_trunc('milliseconds', clock_timestamp()) AS now;
+  SELECT l.virtualtransaction AS vxid, date_trunc('milliseconds', a.xact_start) AS since
+  FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+  WHERE ${HOLDERS_OF_APPENDING_LOCK}`;
+
+const APPENDS_STILL_IN_FLIGHT = `
+  SELECT count(*)::int AS open FROM pg_locks l
+  WHERE l.virtualtransaction = ANY($1::text[]) AND ${HOLDERS_OF_APPENDING_LOCK}`;
+
+/** Between looks at appends in flight while waiting for them. */
+const POLL_EVERY_MS = 2;
+
+/** Appends in flight did not end within the wait a read may spend on them. */
+export class LiveEdgeNotSettled extends Error {
+  constructor(
+    readonly waitedMs: number,
+    readonly appendsInFlight: number,
+  ) {
+    super(`${appendsInFlight} append(s) in flight did not commit within ${waitedMs} ms`);
+  }
+}
+
+export async function lookAtLiveEdge(pool: Pool): Promise<LiveEdge> {
+  // No parameters: sent as a simple query, whose statements answer one result each.
+  const [nowResult, holdersResult] = (await pool.query(LOOK_AT_LIVE_EDGE)) as unknown as [
+    QueryResult<{ now: Date }>,
+    QueryResult<{ vxid: string; since: Date | null }>,
+  ];
+  const now = nowResult.rows[0].now;
+  let settled = now.getTime();
+  // A holder without a start in the view began after the clock was read (its events are
+  // later than now) or ended before the view was read (committed before any read that follows).
+  for (const { since } of holdersResult.rows) if (since !== null && since.getTime() < settled) settled = since.getTime();
+  return { now, settled: new Date(settled), inFlight: holdersResult.rows.map((h) => h.vxid) };
+}
+
+/** Resolves once none of the appends `inFlight` is open; LiveEdgeNotSettled after `budgetMs`. */
+export async function waitForAppends(pool: Pool, inFlight: string[], budgetMs: number): Promise<void> {
+  if (inFlight.length === 0) return;
+  const started = Date.now();
+  for (;;) {
+    const [{ open }] = (await pool.query<{ open: number }>(APPENDS_STILL_IN_FLIGHT, [inFlight])).rows;
+    if (open === 0) return;
+    if (Date.now() - started >= budgetMs) throw new LiveEdgeNotSettled(budgetMs, open);
+    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+  }
+}

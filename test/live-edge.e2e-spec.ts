@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, VersionedNewEvent } from '../src/event-store';
+import { analyst, get, sleep } from './replay-support';
+import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
+import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
+
+// Several lanes or nodes append at once, so a transaction begun earlier (its events
+// stamped earlier) can commit after a later one. A read across players in recorded order
+// that passed the later one's events would never see the earlier one's: its cursor is
+// already past them. These tests hold an append open the way a slow lane would, through
+// the event store's own AppendTransaction, and read around it.
+
+const POSITIONS: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
+const meta = () => ({ eventId: randomUUID(), correlationId: 'live-edge-test', causationId: 'live-edge-test' });
+const event = (streamId: string, streamVersion: number, type: string, data: object = { x: 1, y: 2, seq: streamVersion }): VersionedNewEvent => ({
+  streamId,
+  streamVersion,
+  type,
+  data,
+  metadata: meta(),
+});
+
+/** Settles to 'pending' if `promise` has not settled within `ms`. */
+async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'pending' | 'settled'> {
+  return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), sleep(ms).then(() => 'pending' as const)]);
+}
+
+describeOnPostgres('reads across players at the live edge (appends in flight)', () => {
+  let server: TestServer;
+  let store: EventStore;
+  let queries: EventQueries;
+  const open: AppendTransaction[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    store = server.running.app.get(EventStore);
+    queries = server.running.app.get(EventQueries);
+  });
+  afterEach(async () => {
+    for (const tx of open.splice(0)) await tx.rollback();
+  });
+  afterAll(() => server.close());
+
+  const positionsOf = async (range: EventRange, limit = 100) => {
+    const page = await queries.readJsonPage(range, POSITIONS, limit);
+    return { items: (JSON.parse(`[${page.items.join('')}]`) as { p: number }[]).map((o) => String(o.p)), next: page.next };
+  };
+  const heldOpen = async (events: VersionedNewEvent[]) => {
+    const tx = (await store.beginAppend())!;
+    open.push(tx);
+    await tx.append(events);
+    return tx;
+  };
+  const positionsInDb = async (type: string): Promise<string[]> =>
+    (await server.dataSource.query(`SELECT global_position::text AS p FROM events WHERE type = $1 ORDER BY recorded_at, global_position`, [type])).map(
+      (r: { p: string }) => r.p,
+    );
+
+  it('stamps events with the database clock, after the transaction began', async () => {
+    const type = `Stamp${randomUUID().slice(0, 8)}`;
+    const { recordedAt } = await store.appendBatch([event('stamp-a', 1, type)]);
+    const [row] = await server.dataSource.query(
+      `SELECT recorded_at, recorded_at = date_trunc('milliseconds', recorded_at) AS whole_ms, recorded_at <= clock_timestamp() AS past FROM events WHERE type = $1`,
+      [type],
+    );
+    expect(row.recorded_at.getTime()).toBe(recordedAt.getTime());
+    expect(row.whole_ms).toBe(true);
+    expect(row.past).toBe(true);
+  });
+
+  it('waits for an earlier append still in flight before passing a later one that committed', async () => {
+    const type = `Edge${randomUUID().slice(0, 8)}`;
+    const range: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+    const early = await heldOpen([event('edge-a', 1, type)]);
+    await sleep(5);
+    await store.appendBatch([event('edge-b', 1, type)]);
+
+    const page = positionsOf(range);
+    // Without the wait the page would hold edge-b alone, and a cursor after it would never see edge-a.
+    expect(await stateAfter(page, 300)).toBe('pending');
+    await early.commit();
+    const expected = await positionsInDb(type);
+    expect(expected).toHaveLength(2);
+    expect(await page).toEqual({ items: expected, next: null });
+  });
+
+  it('chains pages with no gap and no duplicate while appends in flight commit out of order', async () => {
+    const type = `Chain${randomUUID().slice(0, 8)}`;
+    const range: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+    const seen: string[] = [];
+    let after: string | null = null;
+    // Rounds of: an append held open, a later one committed, a page read, the first committed.
+    for (let round = 1; round <= 5; round++) {
+      const early = await heldOpen([event('chain-a', round, type), event('chain-c', round, type)]);
+      await sleep(3);
+      await store.appendBatch([event('chain-b', round, type)]);
+      const reading = positionsOf({ ...range, after }, 2);
+      await sleep(20);
+      await early.commit();
+      for (let page = await reading; ; page = await positionsOf({ ...range, after }, 2)) {
+        seen.push(...page.items);
+        if (page.items.length) after = page.items[page.items.length - 1];
+        if (page.next === null) break;
+      }
+    }
+    expect(seen).toEqual(await positionsInDb(type));
+    expect(seen).toHaveLength(15);
+  });
+
+  it('answers without waiting when the range ends before the appends in flight began', async () => {
+    const type = `Before${randomUUID().slice(0, 8)}`;
+    await store.appendBatch([event('before-a', 1, type)]);
+    await sleep(5);
+    const cut = new Date();
+    await sleep(5);
+    await heldOpen([event('before-b', 1, type)]);
+    const page = positionsOf({ type, streamIds: null, from: null, to: cut, after: null });
+    expect(await stateAfter(page, 1_000)).toBe('settled');
+    expect((await page).items).toEqual(await positionsInDb(type));
+  });
+
+  it('reads one player’s history without waiting: a stream’s appends commit in order', async () => {
+    const type = `One${randomUUID().slice(0, 8)}`;
+    await store.appendBatch([event('one-a', 1, type)]);
+    await heldOpen([event('one-b', 1, type)]);
+    const page = positionsOf({ type, streamIds: ['one-a'], from: null, to: null, after: null });
+    expect(await stateAfter(page, 1_000)).toBe('settled');
+    expect((await page).items).toHaveLength(1);
+  });
+});
+
+describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
+  let server: TestServer;
+  let boss: LoggedIn;
+  let store: EventStore;
+  const open: AppendTransaction[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ REPLAY_LIVE_EDGE_WAIT_MS: '300', BROADCAST_INTERVAL_MS: '0' });
+    boss = await analyst(server);
+    store = server.running.app.get(EventStore);
+  });
+  afterEach(async () => {
+    for (const tx of open.splice(0)) await tx.rollback();
+  });
+  afterAll(() => server.close());
+
+  it('answers 503 while an append stays in flight past the wait, then everything once it commits', async () => {
+    const mover = await registerAndLogin(server.url);
+    const { socket } = await connect(server.url, mover.token);
+    expect(await sendPosition(socket, { x: 1, y: 1, seq: 1 })).toMatchObject({ ok: true });
+    socket.close();
+    // A second movement of the player, held open the way a stalled lane would hold it.
+    const stalled = (await store.beginAppend())!;
+    open.push(stalled);
+    await stalled.append([event(`movement-${mover.player.id}`, 2, 'PlayerMoved', { x: 2, y: 2, z: 0, heading: 0, seq: 2 })]);
+
+    const url = `${server.url}/movements?players=${mover.player.id},${boss.player.id}`;
+    const page = await get(url, boss.token);
+    expect(page.status).toBe(503);
+    expect(page.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('REPLAY_LIVE_EDGE_WAIT_MS') });
+    expect((await get(url, boss.token, 'application/x-ndjson')).status).toBe(503);
+    expect((await get(`${server.url}/world/snapshot`, boss.token)).status).toBe(503);
+    // One player's own history does not wait: a stream's appends commit in order.
+    const own = await get(`${server.url}/players/${mover.player.id}/movements`, boss.token);
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((m: { seq: number }) => m.seq)).toEqual([1]);
+
+    await stalled.commit();
+    const after = await get(url, boss.token);
+    expect(after.status).toBe(200);
+    expect(after.body.items.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
+    expect(after.body.nextCursor).toBeNull();
+    const snapshot = await get(`${server.url}/world/snapshot`, boss.token);
+    expect(snapshot.body.players.find((p: { id: string }) => p.id === mover.player.id)).toMatchObject({ position: { x: 2, y: 2 } });
+  });
+});
+
+describeOnPostgres('paging across players while several lanes commit (APPEND_LANES=4)', () => {
+  let server: TestServer;
+  let boss: LoggedIn;
+  beforeAll(async () => {
+    // Long windows gathered in small parts: each lane's transaction stays open ~20 ms with
+    // events already stamped, while the other lanes commit theirs.
+    server = await startTestServer({ APPEND_LANES: '4', APPEND_BATCH_WINDOW_MS: '20', APPEND_PART_INTERVAL_MS: '2', BROADCAST_INTERVAL_MS: '0' });
+    boss = await analyst(server);
+  });
+  afterAll(() => server.close());
+
+  it('pages to the live edge and on without a duplicate or a gap', async () => {
+    const movers = await Promise.all(Array.from({ length: 8 }, () => registerAndLogin(server.url)));
+    const sockets = await Promise.all(movers.map(async (m) => (await connect(server.url, m.token)).socket));
+    let writing = true;
+    // Bursts of 4 per player, spread over time, so every lane always has a batch open.
+    const writers = Promise.all(
+      sockets.map(async (socket, w) => {
+        for (let i = 0; i < 40; i += 4) {
+          const acks = await Promise.all([0, 1, 2, 3].map((k) => sendPosition(socket, { x: i + k, y: w, seq: i + k })));
+          expect(acks.every((a) => a.ok)).toBe(true);
+          await sleep(7 * (w % 3));
+        }
+      }),
+    ).finally(() => (writing = false));
+
+    const seen: { position: number }[] = [];
+    let cursor: number | null = null;
+    const base = `${server.url}/movements?limit=3`;
+    for (;;) {
+      const stillWriting = writing;
+      const res = await get(cursor === null ? base : `${base}&after=${cursor}`, boss.token);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items);
+      if (res.body.items.length) cursor = res.body.items[res.body.items.length - 1].position;
+      if (res.body.nextCursor === null && !stillWriting) break;
+    }
+    await writers;
+    for (const s of sockets) s.close();
+    const stored = await server.dataSource.query(`SELECT global_position::int AS p FROM events WHERE type = 'PlayerMoved' ORDER BY recorded_at, global_position`);
+    expect(stored).toHaveLength(8 * 40);
+    expect(seen.map((m) => m.position)).toEqual(stored.map((r: { p: number }) => r.p));
+    // The lanes did commit batches at once: some transactions overlapped.
+    const [{ overlapped }] = await server.dataSource.query(
+      `SELECT count(*)::int AS overlapped FROM (
+         SELECT transaction_id, min(global_position) AS lo, max(global_position) AS hi FROM events WHERE type = 'PlayerMoved' GROUP BY transaction_id
+       ) a JOIN (
+         SELECT transaction_id, min(global_position) AS lo, max(global_position) AS hi FROM events WHERE type = 'PlayerMoved' GROUP BY transaction_id
+       ) b ON a.transaction_id < b.transaction_id AND a.lo < b.hi AND b.lo < a.hi`,
+    );
+    expect(overlapped).toBeGreaterThan(0);
+  });
+});
