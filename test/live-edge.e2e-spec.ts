@@ -187,6 +187,9 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
   });
   afterAll(() => server.close());
 
+  // The whole path under real lanes, end to end. The race itself is narrow here and was not
+  // caught in four runs of the old reader; the tests above, which hold an append open,
+  // are the ones that catch it every time.
   it('pages to the live edge and on without a duplicate or a gap', async () => {
     const movers = await Promise.all(Array.from({ length: 8 }, () => registerAndLogin(server.url)));
     const sockets = await Promise.all(movers.map(async (m) => (await connect(server.url, m.token)).socket));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings } from '../config/settings';
+import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
 import { driverPool } from '../database/data-source';
 import { lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
@@ -181,6 +181,8 @@ export class EventQueries {
 
   /** How long a read at the live edge waits for appends in flight (REPLAY_LIVE_EDGE_WAIT_MS). */
   private readonly liveEdgeWaitMs: number;
+  /** Whether small statements run often may be prepared: not on the embedded database, whose connections share one session. */
+  private readonly preparedStatements: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -189,6 +191,7 @@ export class EventQueries {
     this.pool = driverPool(dataSource);
     this.twoConnections = (this.pool?.options.max ?? 1) > 1;
     this.liveEdgeWaitMs = settings?.replayLiveEdgeWaitMs ?? DEFAULT_LIVE_EDGE_WAIT_MS;
+    this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
   }
 
   /** The event a cursor points at, or null when there is none at that position. */
@@ -212,10 +215,10 @@ export class EventQueries {
     // Across streams, appends in flight may still add events before the live edge (see
     // live-edge.ts). Read up to where history is settled; only when the page ends there,
     // short of the range's end, wait for those appends and read up to when we looked.
-    const edge = await lookAtLiveEdge(this.pool);
+    const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
     const page = await this.readSettledJsonPage(endingBy(range, edge.settled), spec, limit);
     if (page.next !== null || edge.inFlight.length === 0 || endsBy(range, edge.settled)) return page;
-    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
     return this.readSettledJsonPage(endingBy(range, edge.now), spec, limit);
   }
 
@@ -228,9 +231,9 @@ export class EventQueries {
    */
   async settledRange(range: EventRange): Promise<EventRange> {
     if (!this.pool || !spansStreams(range)) return range;
-    const edge = await lookAtLiveEdge(this.pool);
+    const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
     if (endsBy(range, edge.settled)) return range;
-    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
     return endingBy(range, edge.now);
   }
 
@@ -240,9 +243,9 @@ export class EventQueries {
    */
   async settledThrough(at: Date): Promise<void> {
     if (!this.pool) return;
-    const edge = await lookAtLiveEdge(this.pool);
+    const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
     if (at.getTime() < edge.settled.getTime()) return;
-    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs);
+    await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
   }
 
   /** A page of `range` read as it is, whatever appends are in flight. */

@@ -13,7 +13,8 @@ const RECORDED_COLUMNS = `global_position::text AS "globalPosition", stream_id A
  * and the schema, so worlds sharing a database do not wait on each other's appends.
  * See live-edge.ts for the readers' side.
  */
-export const APPENDING_LOCK_KEYS = `hashtext('waypoint:appending'), hashtext(current_schema())`;
+export const APPENDING_LOCK_KEY = { waypoint: `hashtext('waypoint:appending')`, schema: `hashtext(current_schema())` };
+const APPENDING_LOCK_KEYS = `${APPENDING_LOCK_KEY.waypoint}, ${APPENDING_LOCK_KEY.schema}`;
 
 /**
  * recorded_at of an append: the database's clock, in milliseconds (the API's precision,

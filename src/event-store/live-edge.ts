@@ -1,5 +1,5 @@
-import type { Pool, QueryResult } from 'pg';
-import { APPENDING_LOCK_KEYS } from './event-store.sql';
+import type { Pool } from 'pg';
+import { APPENDING_LOCK_KEY } from './event-store.sql';
 
 // Replays read history in recorded order (recorded_at, then global position) and continue
 // after a cursor. An append that commits after a read has passed its instant would slip in
@@ -8,7 +8,7 @@ import { APPENDING_LOCK_KEYS } from './event-store.sql';
 // as transaction B, begun after A, commits first. The fix is to know where history is
 // settled: before which instant no event can still appear.
 //
-// Appends take the appending lock (APPENDING_LOCK_KEYS) before they read the clock for
+// Appends take the appending lock (APPENDING_LOCK_KEY) before they read the clock for
 // recorded_at, and hold it until they end. So, looking first at the clock (now), then at
 // who holds the lock:
 // - an append holding it began no later than its events' recorded_at (pg_stat_activity's
@@ -17,7 +17,8 @@ import { APPENDING_LOCK_KEYS } from './event-store.sql';
 //   than now.
 // History before min(now, every holder's start) is settled: nothing can still be added
 // there. A read that must go further waits for those holders to end, after which history
-// before `now` is settled.
+// before `now` is settled. (importEvents, which loads history recorded elsewhere, writes
+// the past by design and takes no lock: it is for setting a world up, not for a live one.)
 
 /** A look at the live edge: the clock, and the appends in flight then. */
 export interface LiveEdge {
@@ -29,30 +30,38 @@ export interface LiveEdge {
   inFlight: string[];
 }
 
-/** The appending lock's rows in pg_locks (two int4 keys show as classid, objid and objsubid 2). */
+/**
+ * The appending lock's rows in the lock table (two int4 keys show as classid, objid and
+ * objsubid 2). The functions behind the pg_locks and pg_stat_activity views: planning the
+ * views took longer than running the query.
+ */
 const HOLDERS_OF_APPENDING_LOCK = `
   l.locktype = 'advisory' AND l.objsubid = 2
-  AND (l.classid, l.objid) = (
-    SELECT (k[1]::bigint & 4294967295)::oid, (k[2]::bigint & 4294967295)::oid FROM (SELECT ARRAY[${APPENDING_LOCK_KEYS}] AS k) AS keys
-  )
+  AND l.classid = (${APPENDING_LOCK_KEY.waypoint}::bigint & 4294967295)::oid
+  AND l.objid = (${APPENDING_LOCK_KEY.schema}::bigint & 4294967295)::oid
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.pid <> pg_backend_pid()`;
 
-/**
- * Two statements, in this order: the clock is read strictly before the lock table (one
- * statement could evaluate them in either order). pg_stat_activity may show a holder's
- * later transaction or none at all, if it ended or began between the two reads of the
- * second statement; either way that holder needs no bound (see look()).
- */
-const LOOK_AT_LIVE_EDGE = `
-  SELECT date_trunc('milliseconds', clock_timestamp()) AS now;
-  SELECT l.virtualtransaction AS vxid, date_trunc('milliseconds', a.xact_start) AS since
-  FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-  WHERE ${HOLDERS_OF_APPENDING_LOCK}`;
+/** First of the two statements of a look: the clock is read strictly before the lock table. */
+const CLOCK = { name: 'waypoint_live_edge_clock', text: `SELECT date_trunc('milliseconds', clock_timestamp()) AS now` };
 
-const APPENDS_STILL_IN_FLIGHT = `
-  SELECT count(*)::int AS open FROM pg_locks l
-  WHERE l.virtualtransaction = ANY($1::text[]) AND ${HOLDERS_OF_APPENDING_LOCK}`;
+/**
+ * The holders and when their transactions began. pg_stat_get_activity may show a holder's
+ * later transaction, or none at all, if it ended or began between the two reads; either
+ * way that holder needs no bound (see lookAtLiveEdge).
+ */
+const HOLDERS = {
+  name: 'waypoint_live_edge_holders',
+  text: `
+  SELECT l.virtualtransaction AS vxid, date_trunc('milliseconds', (SELECT s.xact_start FROM pg_stat_get_activity(l.pid) s)) AS since
+  FROM pg_lock_status() l
+  WHERE ${HOLDERS_OF_APPENDING_LOCK}`,
+};
+
+const STILL_IN_FLIGHT = {
+  name: 'waypoint_live_edge_in_flight',
+  text: `SELECT count(*)::int AS open FROM pg_lock_status() l WHERE l.virtualtransaction = ANY($1::text[]) AND ${HOLDERS_OF_APPENDING_LOCK}`,
+};
 
 /** Between looks at appends in flight while waiting for them. */
 const POLL_EVERY_MS = 2;
@@ -67,26 +76,27 @@ export class LiveEdgeNotSettled extends Error {
   }
 }
 
-export async function lookAtLiveEdge(pool: Pool): Promise<LiveEdge> {
-  // No parameters: sent as a simple query, whose statements answer one result each.
-  const [nowResult, holdersResult] = (await pool.query(LOOK_AT_LIVE_EDGE)) as unknown as [
-    QueryResult<{ now: Date }>,
-    QueryResult<{ vxid: string; since: Date | null }>,
-  ];
-  const now = nowResult.rows[0].now;
+/**
+ * `prepared`: run the statements as named prepared statements (each pooled connection
+ * plans them once); not on the embedded database, whose connections share one session.
+ */
+export async function lookAtLiveEdge(pool: Pool, prepared: boolean): Promise<LiveEdge> {
+  const now = (await pool.query<{ now: Date }>(prepared ? CLOCK : CLOCK.text)).rows[0].now;
+  const holders = (await pool.query<{ vxid: string; since: Date | null }>(prepared ? HOLDERS : HOLDERS.text)).rows;
   let settled = now.getTime();
   // A holder without a start in the view began after the clock was read (its events are
   // later than now) or ended before the view was read (committed before any read that follows).
-  for (const { since } of holdersResult.rows) if (since !== null && since.getTime() < settled) settled = since.getTime();
-  return { now, settled: new Date(settled), inFlight: holdersResult.rows.map((h) => h.vxid) };
+  for (const { since } of holders) if (since !== null && since.getTime() < settled) settled = since.getTime();
+  return { now, settled: new Date(settled), inFlight: holders.map((h) => h.vxid) };
 }
 
 /** Resolves once none of the appends `inFlight` is open; LiveEdgeNotSettled after `budgetMs`. */
-export async function waitForAppends(pool: Pool, inFlight: string[], budgetMs: number): Promise<void> {
+export async function waitForAppends(pool: Pool, inFlight: string[], budgetMs: number, prepared: boolean): Promise<void> {
   if (inFlight.length === 0) return;
   const started = Date.now();
   for (;;) {
-    const [{ open }] = (await pool.query<{ open: number }>(APPENDS_STILL_IN_FLIGHT, [inFlight])).rows;
+    const query = prepared ? { ...STILL_IN_FLIGHT, values: [inFlight] } : { text: STILL_IN_FLIGHT.text, values: [inFlight] };
+    const [{ open }] = (await pool.query<{ open: number }>(query)).rows;
     if (open === 0) return;
     if (Date.now() - started >= budgetMs) throw new LiveEdgeNotSettled(budgetMs, open);
     await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
