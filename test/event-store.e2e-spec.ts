@@ -15,7 +15,7 @@ import {
 import { driverPool } from '../src/database/data-source';
 import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
 import { connect, registerAndLogin, sendPosition } from './support/clients';
-import { startTestServer, TestServer } from './support/test-server';
+import { itOnPostgres, startTestServer, TestServer } from './support/test-server';
 
 const meta = () => ({ eventId: randomUUID(), correlationId: 'test', causationId: 'test' });
 /** Positions only: the order and completeness of the output is what the read tests check. */
@@ -109,9 +109,7 @@ describe('event store', () => {
   });
 
   // Needs two concurrent sessions: PGlite runs one transaction at a time, so this runs on PostgreSQL only.
-  const withConcurrentSessions = process.env.DATABASE_URL ? it : it.skip;
-
-  withConcurrentSessions('never lets a reader skip an event committed after a later one (the sequence-gap bug)', async () => {
+  itOnPostgres('never lets a reader skip an event committed after a later one (the sequence-gap bug)', async () => {
     const slow = new Client({ connectionString: server.settings.databaseUrl!, options: `-c search_path=${server.settings.databaseSchema}` });
     await slow.connect();
     try {
@@ -319,8 +317,9 @@ describe('JSON pages read in two halves', () => {
     }
   });
 
-  it('reads the page whole when an event lands inside the first half between the two reads', async () => {
-    if (!twoConnections()) return; // the embedded database has one connection: pages are read whole
+  // The embedded database has one connection: its pages are read whole, never in halves.
+  itOnPostgres('reads the page whole when an event lands inside the first half between the two reads', async () => {
+    expect(twoConnections()).toBe(true);
     type PartReader = (range: EventRange, item: string, first: number, last: number) => Promise<unknown>;
     const target = queries as unknown as { readPagePart: PartReader };
     const original = target.readPagePart.bind(queries);
@@ -416,9 +415,7 @@ describe('last-position projection', () => {
     expect(done.rebuilding).toBe(false);
   });
 
-  const withConcurrentSessions = process.env.DATABASE_URL ? it : it.skip;
-
-  withConcurrentSessions('waits for an older transaction still running instead of finishing without its events', async () => {
+  itOnPostgres('waits for an older transaction still running instead of finishing without its events', async () => {
     const { token, player } = await registerAndLogin(server.url);
     const { socket } = await connect(server.url, token);
     const slow = new Client({ connectionString: server.settings.databaseUrl!, options: `-c search_path=${server.settings.databaseSchema}` });

@@ -25,6 +25,8 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
  * embedded database.
  */
 export const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+/** The same for one test of a suite that otherwise runs on both databases. */
+export const itOnPostgres = process.env.DATABASE_URL ? it : it.skip;
 
 export function freshSchema(): string {
   return `t_${randomBytes(6).toString('hex')}`;
