@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, VersionedNewEvent } from '../src/event-store';
+import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
 import { analyst, get, sleep } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
@@ -56,16 +56,50 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
       (r: { p: string }) => r.p,
     );
 
-  it('stamps events with the database clock, after the transaction began', async () => {
+  it('holds the appending lock from the first part to the end, and stamps with the database clock after the transaction began', async () => {
     const type = `Stamp${randomUUID().slice(0, 8)}`;
-    const { recordedAt } = await store.appendBatch([event('stamp-a', 1, type)]);
+    const tx = await heldOpen([event('stamp-a', 1, type)]);
+    // The lock other sessions see: two int4 keys, Waypoint's and the schema's, held by the open transaction.
+    const held = async () =>
+      (
+        await server.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_locks
+           WHERE locktype = 'advisory' AND objsubid = 2 AND mode = 'ShareLock' AND granted
+             AND classid = (hashtext('waypoint:appending')::bigint & 4294967295)::oid
+             AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+          [server.settings.databaseSchema],
+        )
+      )[0].n;
+    expect(await held()).toBe(1);
+    const [{ began }] = await server.dataSource.query(
+      `SELECT date_trunc('milliseconds', xact_start) AS began FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND query LIKE '%waypoint:appending%'`,
+    );
+    await tx.commit();
+    expect(await held()).toBe(0);
     const [row] = await server.dataSource.query(
-      `SELECT recorded_at, recorded_at = date_trunc('milliseconds', recorded_at) AS whole_ms, recorded_at <= clock_timestamp() AS past FROM events WHERE type = $1`,
+      `SELECT recorded_at, recorded_at = date_trunc('milliseconds', recorded_at) AS whole_ms FROM events WHERE type = $1`,
       [type],
     );
-    expect(row.recorded_at.getTime()).toBe(recordedAt.getTime());
     expect(row.whole_ms).toBe(true);
-    expect(row.past).toBe(true);
+    expect(row.recorded_at.getTime()).toBeGreaterThanOrEqual(began.getTime());
+
+    const { recordedAt } = await store.appendBatch([event('stamp-b', 1, type)]);
+    const [{ stamped }] = await server.dataSource.query(`SELECT recorded_at AS stamped FROM events WHERE type = $1 AND stream_id = 'stamp-b'`, [type]);
+    expect(stamped.getTime()).toBe(recordedAt.getTime());
+    expect(await held()).toBe(0);
+  });
+
+  it('does not answer past an earlier append still in flight: with a short wait it gives up instead', async () => {
+    const type = `Refuse${randomUUID().slice(0, 8)}`;
+    const range: EventRange = { type, streamIds: null, from: null, to: null, after: null };
+    const impatient = new EventQueries(server.dataSource, { ...server.settings, replayLiveEdgeWaitMs: 150 });
+    const early = await heldOpen([event('refuse-a', 1, type)]);
+    await sleep(5);
+    await store.appendBatch([event('refuse-b', 1, type)]);
+    // The old reader answered at once with refuse-b alone, its cursor then past refuse-a for good.
+    await expect(impatient.readJsonPage(range, POSITIONS, 100)).rejects.toBeInstanceOf(LiveEdgeNotSettled);
+    await early.commit();
+    expect((await impatient.readJsonPage(range, POSITIONS, 100)).items.join('')).toContain(',');
   });
 
   it('waits for an earlier append still in flight before passing a later one that committed', async () => {
@@ -95,7 +129,8 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
       await sleep(3);
       await store.appendBatch([event('chain-b', round, type)]);
       const reading = positionsOf({ ...range, after }, 2);
-      await sleep(20);
+      // The page waits for the earlier append: the race is really run, every round.
+      expect(await stateAfter(reading, 50)).toBe('pending');
       await early.commit();
       for (let page = await reading; ; page = await positionsOf({ ...range, after }, 2)) {
         seen.push(...page.items);
@@ -111,7 +146,8 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
     const type = `Before${randomUUID().slice(0, 8)}`;
     await store.appendBatch([event('before-a', 1, type)]);
     await sleep(5);
-    const cut = new Date();
+    // An instant by the clock events are stamped with.
+    const [{ cut }] = await server.dataSource.query(`SELECT date_trunc('milliseconds', clock_timestamp()) AS cut`);
     await sleep(5);
     await heldOpen([event('before-b', 1, type)]);
     const page = positionsOf({ type, streamIds: null, from: null, to: cut, after: null });
@@ -159,8 +195,13 @@ describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
     const page = await get(url, boss.token);
     expect(page.status).toBe(503);
     expect(page.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('REPLAY_LIVE_EDGE_WAIT_MS') });
+    expect(page.headers.get('retry-after')).toBe('1');
     expect((await get(url, boss.token, 'application/x-ndjson')).status).toBe(503);
-    expect((await get(`${server.url}/world/snapshot`, boss.token)).status).toBe(503);
+    // A snapshot of an instant after the append began (by the database's clock) waits for it;
+    // one of the future cannot be settled by waiting, and does not wait.
+    const [{ past }] = await server.dataSource.query(`SELECT date_trunc('milliseconds', clock_timestamp()) AS past`);
+    expect((await get(`${server.url}/world/snapshot?at=${past.toISOString()}`, boss.token)).status).toBe(503);
+    expect((await get(`${server.url}/world/snapshot?at=${new Date(Date.now() + 3_600_000).toISOString()}`, boss.token)).status).toBe(200);
     // One player's own history does not wait: a stream's appends commit in order.
     const own = await get(`${server.url}/players/${mover.player.id}/movements`, boss.token);
     expect(own.status).toBe(200);
@@ -171,7 +212,7 @@ describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
     expect(after.status).toBe(200);
     expect(after.body.items.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
     expect(after.body.nextCursor).toBeNull();
-    const snapshot = await get(`${server.url}/world/snapshot`, boss.token);
+    const snapshot = await get(`${server.url}/world/snapshot?at=${past.toISOString()}`, boss.token);
     expect(snapshot.body.players.find((p: { id: string }) => p.id === mover.player.id)).toMatchObject({ position: { x: 2, y: 2 } });
   });
 });
@@ -221,14 +262,28 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
     const stored = await server.dataSource.query(`SELECT global_position::int AS p FROM events WHERE type = 'PlayerMoved' ORDER BY recorded_at, global_position`);
     expect(stored).toHaveLength(8 * 40);
     expect(seen.map((m) => m.position)).toEqual(stored.map((r: { p: number }) => r.p));
-    // The lanes did commit batches at once: some transactions overlapped.
-    const [{ overlapped }] = await server.dataSource.query(
-      `SELECT count(*)::int AS overlapped FROM (
-         SELECT transaction_id, min(global_position) AS lo, max(global_position) AS hi FROM events WHERE type = 'PlayerMoved' GROUP BY transaction_id
-       ) a JOIN (
-         SELECT transaction_id, min(global_position) AS lo, max(global_position) AS hi FROM events WHERE type = 'PlayerMoved' GROUP BY transaction_id
-       ) b ON a.transaction_id < b.transaction_id AND a.lo < b.hi AND b.lo < a.hi`,
-    );
-    expect(overlapped).toBeGreaterThan(0);
+  });
+});
+
+describeOnPostgres('a batch left open by a node that froze (DATABASE_IDLE_TRANSACTION_TIMEOUT_MS)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '300', REPLAY_LIVE_EDGE_WAIT_MS: '2000' });
+  });
+  afterAll(() => server.close());
+
+  it('is ended by PostgreSQL, so reads at the live edge go on and nothing of it is recorded', async () => {
+    const store = server.running.app.get(EventStore);
+    const queries = server.running.app.get(EventQueries);
+    const type = `Frozen${randomUUID().slice(0, 8)}`;
+    const frozen = (await store.beginAppend())!;
+    await frozen.append([event('frozen-a', 1, type)]);
+    await store.appendBatch([event('frozen-b', 1, type)]);
+    // The node holding `frozen` sends nothing more; PostgreSQL ends its session after 300 ms
+    // idle, which releases the appending lock, and the page answers within its 2 s wait.
+    const page = await queries.readJsonPage({ type, streamIds: null, from: null, to: null, after: null }, POSITIONS, 100);
+    const [{ p }] = await server.dataSource.query(`SELECT global_position::text AS p FROM events WHERE type = $1`, [type]);
+    expect(page.items).toEqual([JSON.stringify({ p: Number(p) })]);
+    await expect(frozen.commit()).rejects.toThrow();
   });
 });

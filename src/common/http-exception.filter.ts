@@ -16,7 +16,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     const { statusCode, message } = describe(exception);
-    if (statusCode >= 500) this.logger.error({ message: 'request failed', error: String((exception as Error)?.stack ?? exception) });
+    if (exception instanceof LiveEdgeNotSettled) {
+      // Expected now and then under load, and the client is told to retry: no stack trace.
+      this.logger.warn({ message: 'replay read gave up waiting at the live edge', appendsInFlight: exception.appendsInFlight, waitedMs: exception.waitedMs });
+      response.setHeader('Retry-After', '1');
+    } else if (statusCode >= 500) {
+      this.logger.error({ message: 'request failed', error: String((exception as Error)?.stack ?? exception) });
+    }
     response.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
   }
 }

@@ -14,6 +14,8 @@ export interface Settings {
   databaseUrl: string | null;
   /** PostgreSQL schema the tables live in (tests give each suite its own). */
   databaseSchema: string;
+  /** PostgreSQL ends a session idle inside a transaction this long; 0 = never. */
+  databaseIdleTransactionTimeoutMs: number;
   dataDir: string;
   production: boolean;
   logLevel: LogLevel;
@@ -73,6 +75,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
   { env: 'DATABASE_URL', flag: '--database-url', default: '(none)', meaning: 'PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) in DATA_DIR.' },
   { env: 'DATABASE_SCHEMA', default: 'public', meaning: 'Schema holding Waypoint tables (created if missing).' },
+  { env: 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', default: '10000', meaning: 'PostgreSQL ends a session of this server left idle inside a transaction this long (idle_in_transaction_session_timeout), so a node that froze or lost its link mid-batch cannot hold replays at the live edge (REPLAY_LIVE_EDGE_WAIT_MS) for long; 0 = never. Far above any batch window. PostgreSQL only.' },
   { env: 'DATA_DIR', flag: '--data-dir', default: './.waypoint-data', meaning: 'Embedded database files and the generated JWT secret.' },
   { env: 'JWT_SECRET', default: '(generated)', meaning: 'HMAC secret for access tokens. Unset: generated once into DATA_DIR with a warning; required when NODE_ENV=production.' },
   { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
@@ -94,7 +97,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game (on PostgreSQL one of them holds the batch that is gathering, APPEND_PART_INTERVAL_MS).' },
-  { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried.' },
+  { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried. At least 10. PostgreSQL only.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
@@ -194,6 +197,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     port: number(merged, 'PORT', 5000, { min: 0, max: 65535, integer: true }),
     databaseUrl: merged.DATABASE_URL || null,
     databaseSchema: schema,
+    databaseIdleTransactionTimeoutMs: number(merged, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 10_000, { min: 0, max: 86_400_000, integer: true }),
     dataDir,
     production,
     logLevel,
@@ -225,7 +229,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
-    replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 0, max: 600_000, integer: true }),
+    replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
     slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')

@@ -9,6 +9,22 @@ export interface DatabaseTarget {
   poolSize?: number;
   /** The in-process PostgreSQL (PGlite): one session, one node. */
   embedded?: boolean;
+  /** PostgreSQL ends a session left idle inside a transaction this long (0 = never); not on the embedded database. */
+  idleInTransactionTimeoutMs?: number;
+}
+
+/**
+ * Settings of every pooled session. The idle-in-transaction timeout frees what a node
+ * that froze or lost its link leaves open, above all the appending lock of a batch that
+ * was gathering (which replays at the live edge wait for), within seconds rather than
+ * when TCP keepalive notices, hours later.
+ */
+function sessionOptions(target: DatabaseTarget): string {
+  const options = [`-c search_path=${target.schema}`];
+  if (!target.embedded && target.idleInTransactionTimeoutMs !== undefined) {
+    options.push(`-c idle_in_transaction_session_timeout=${target.idleInTransactionTimeoutMs}`);
+  }
+  return options.join(' ');
 }
 
 /**
@@ -26,7 +42,7 @@ export function createDataSource(target: DatabaseTarget): DataSource {
     logging: false,
     extra: {
       max: target.poolSize ?? 10,
-      options: `-c search_path=${target.schema}`,
+      options: sessionOptions(target),
       application_name: 'waypoint',
     },
   });

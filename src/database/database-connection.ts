@@ -25,7 +25,13 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
     // messages interleaving there lose each other's portals ("portal does not exist"):
     // on the embedded database every query goes through one connection, in turn.
     const poolSize = stopEmbedded ? 1 : 10;
-    const { dataSource, ran } = await openDatabase({ url, schema: settings.databaseSchema, poolSize, embedded: stopEmbedded !== null });
+    const { dataSource, ran } = await openDatabase({
+      url,
+      schema: settings.databaseSchema,
+      poolSize,
+      embedded: stopEmbedded !== null,
+      idleInTransactionTimeoutMs: settings.databaseIdleTransactionTimeoutMs,
+    });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
     return {
       dataSource,

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
 import { driverPool } from '../database/data-source';
-import { lookAtLiveEdge, waitForAppends } from './live-edge';
+import { databaseClock, lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
 import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
 import {
@@ -183,6 +183,11 @@ export class EventQueries {
   private readonly liveEdgeWaitMs: number;
   /** Whether small statements run often may be prepared: not on the embedded database, whose connections share one session. */
   private readonly preparedStatements: boolean;
+  /**
+   * Whether reads look at the live edge: not on the embedded database, whose one session
+   * runs one statement at a time, so no append is ever in flight beside a read.
+   */
+  private readonly watchesLiveEdge: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -192,6 +197,7 @@ export class EventQueries {
     this.twoConnections = (this.pool?.options.max ?? 1) > 1;
     this.liveEdgeWaitMs = settings?.replayLiveEdgeWaitMs ?? DEFAULT_LIVE_EDGE_WAIT_MS;
     this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
+    this.watchesLiveEdge = !(settings && usesEmbeddedDatabase(settings));
   }
 
   /** The event a cursor points at, or null when there is none at that position. */
@@ -211,13 +217,16 @@ export class EventQueries {
    * and re-serialising every event here.
    */
   async readJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
-    if (!this.pool || !spansStreams(range)) return this.readSettledJsonPage(range, spec, limit);
+    if (!this.pool || !this.watchesLiveEdge || !spansStreams(range)) return this.readSettledJsonPage(range, spec, limit);
     // Across streams, appends in flight may still add events before the live edge (see
     // live-edge.ts). Read up to where history is settled; only when the page ends there,
     // short of the range's end, wait for those appends and read up to when we looked.
     const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
-    const page = await this.readSettledJsonPage(endingBy(range, edge.settled), spec, limit);
-    if (page.next !== null || edge.inFlight.length === 0 || endsBy(range, edge.settled)) return page;
+    const { settled } = edge;
+    if (settled !== null) {
+      const page = await this.readSettledJsonPage(endingBy(range, settled), spec, limit);
+      if (page.next !== null || edge.inFlight.length === 0 || endsBy(range, settled)) return page;
+    }
     await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
     return this.readSettledJsonPage(endingBy(range, edge.now), spec, limit);
   }
@@ -230,21 +239,23 @@ export class EventQueries {
    * REPLAY_LIVE_EDGE_WAIT_MS.
    */
   async settledRange(range: EventRange): Promise<EventRange> {
-    if (!this.pool || !spansStreams(range)) return range;
+    if (!this.pool || !this.watchesLiveEdge || !spansStreams(range)) return range;
     const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
-    if (endsBy(range, edge.settled)) return range;
+    if (edge.settled !== null && endsBy(range, edge.settled)) return range;
     await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
     return endingBy(range, edge.now);
   }
 
   /**
    * Resolves once every event recorded at or before `at` that will ever be is committed,
-   * when `at` is in the past: reads of the world as of `at` then always agree.
+   * when `at` is in the past by the database's clock: reads of the world as of `at` then
+   * always agree. The present and the future are never settled, so for them it does not wait.
    */
   async settledThrough(at: Date): Promise<void> {
-    if (!this.pool) return;
+    if (!this.pool || !this.watchesLiveEdge) return;
     const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
-    if (at.getTime() < edge.settled.getTime()) return;
+    if (at.getTime() >= edge.now.getTime()) return;
+    if (edge.settled !== null && at.getTime() < edge.settled.getTime()) return;
     await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
   }
 
@@ -312,7 +323,9 @@ export class EventQueries {
       batch.catch(() => undefined);
       return batch;
     };
-    const cutUntil = Math.min(range.to?.getTime() ?? Infinity, Date.now() - LIVE_EDGE_MARGIN_MS);
+    // By the clock events are stamped with, the database's, whatever this node's says.
+    const now = this.pool ? (await databaseClock(this.pool, this.preparedStatements)).getTime() : Date.now();
+    const cutUntil = Math.min(range.to?.getTime() ?? Infinity, now - LIVE_EDGE_MARGIN_MS);
     const ahead: ExportSegment[] = [];
     let first = true;
     let current: EventRange = range;

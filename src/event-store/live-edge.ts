@@ -24,9 +24,13 @@ import { APPENDING_LOCK_KEY } from './event-store.sql';
 export interface LiveEdge {
   /** The database's clock (milliseconds) when looked: every event appended later is stamped at or after it. */
   now: Date;
-  /** Before this instant no event can still appear: min(now, the start of every append in flight). */
-  settled: Date;
-  /** The appends in flight (virtual transaction ids), to wait for when a read must go past `settled`. */
+  /**
+   * Before this instant no event can still appear: min(now, the start of every append in
+   * flight). null when an append in flight did not show when it began: then nothing is
+   * known to be settled until it has ended.
+   */
+  settled: Date | null;
+  /** The appends in flight that began before `now` (virtual transaction ids): a read up to `now` waits for them. */
   inFlight: string[];
 }
 
@@ -63,8 +67,9 @@ const STILL_IN_FLIGHT = {
   text: `SELECT count(*)::int AS open FROM pg_lock_status() l WHERE l.virtualtransaction = ANY($1::text[]) AND ${HOLDERS_OF_APPENDING_LOCK}`,
 };
 
-/** Between looks at appends in flight while waiting for them. */
-const POLL_EVERY_MS = 2;
+/** Between looks at appends in flight while waiting for them: the first pause, and the longest. */
+const FIRST_POLL_MS = 2;
+const LAST_POLL_MS = 50;
 
 /** Appends in flight did not end within the wait a read may spend on them. */
 export class LiveEdgeNotSettled extends Error {
@@ -80,25 +85,44 @@ export class LiveEdgeNotSettled extends Error {
  * `prepared`: run the statements as named prepared statements (each pooled connection
  * plans them once); not on the embedded database, whose connections share one session.
  */
-export async function lookAtLiveEdge(pool: Pool, prepared: boolean): Promise<LiveEdge> {
-  const now = (await pool.query<{ now: Date }>(prepared ? CLOCK : CLOCK.text)).rows[0].now;
-  const holders = (await pool.query<{ vxid: string; since: Date | null }>(prepared ? HOLDERS : HOLDERS.text)).rows;
-  let settled = now.getTime();
-  // A holder without a start in the view began after the clock was read (its events are
-  // later than now) or ended before the view was read (committed before any read that follows).
-  for (const { since } of holders) if (since !== null && since.getTime() < settled) settled = since.getTime();
-  return { now, settled: new Date(settled), inFlight: holders.map((h) => h.vxid) };
+/** The database's clock, in milliseconds: the clock events are stamped with. */
+export async function databaseClock(pool: Pool, prepared: boolean): Promise<Date> {
+  return (await pool.query<{ now: Date }>(prepared ? CLOCK : CLOCK.text)).rows[0].now;
 }
 
-/** Resolves once none of the appends `inFlight` is open; LiveEdgeNotSettled after `budgetMs`. */
+export async function lookAtLiveEdge(pool: Pool, prepared: boolean): Promise<LiveEdge> {
+  const now = await databaseClock(pool, prepared);
+  const holders = (await pool.query<{ vxid: string; since: Date | null }>(prepared ? HOLDERS : HOLDERS.text)).rows;
+  let settled: number | null = now.getTime();
+  const inFlight: string[] = [];
+  for (const { vxid, since } of holders) {
+    // Began at or after the clock was read: its events are stamped at or after now, so no
+    // read that stops at now needs it.
+    if (since !== null && since.getTime() >= now.getTime()) continue;
+    inFlight.push(vxid);
+    // No start shown: the holder ended between the two reads, began after the clock was
+    // read, or its session is hidden from this role (or does not report, track_activities
+    // off). Which, is unknown, so nothing counts as settled until it is gone.
+    if (since === null) settled = null;
+    else if (settled !== null && since.getTime() < settled) settled = since.getTime();
+  }
+  return { now, settled: settled === null ? null : new Date(settled), inFlight };
+}
+
+/**
+ * Resolves once none of the appends `inFlight` is open; LiveEdgeNotSettled after `budgetMs`.
+ * Each look takes the lock table's partition locks, as appends do, so the looks slow down
+ * from every 2 ms to every 50 ms: a batch usually ends within the first few.
+ */
 export async function waitForAppends(pool: Pool, inFlight: string[], budgetMs: number, prepared: boolean): Promise<void> {
   if (inFlight.length === 0) return;
   const started = Date.now();
-  for (;;) {
+  for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, LAST_POLL_MS)) {
     const query = prepared ? { ...STILL_IN_FLIGHT, values: [inFlight] } : { text: STILL_IN_FLIGHT.text, values: [inFlight] };
     const [{ open }] = (await pool.query<{ open: number }>(query)).rows;
     if (open === 0) return;
-    if (Date.now() - started >= budgetMs) throw new LiveEdgeNotSettled(budgetMs, open);
-    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+    const waited = Date.now() - started;
+    if (waited >= budgetMs) throw new LiveEdgeNotSettled(budgetMs, open);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, budgetMs - waited)));
   }
 }

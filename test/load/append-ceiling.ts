@@ -19,7 +19,7 @@ import { parseArgs } from './replay/args';
  * prepared), as fast as PostgreSQL takes them, with no sockets, no movement rules and no
  * load generator. Whatever the live benchmark reaches stays below this figure:
  *
- *   npm run bench:append -- --players 2000 --batch 2000 --lanes 1 2 --events 200000
+ *   npm run bench:append -- --players 2000 --batch 2000 --lanes "1 2" --events 200000
  *
  * Each run uses a fresh schema (dropped at the end) with --players players, each
  * `--batch` events holding one movement of as many players in turn, `--lanes` batches in

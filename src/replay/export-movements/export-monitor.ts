@@ -61,13 +61,13 @@ export class ExportMonitor {
     record.events += events;
   }
 
-  end(id: number, aborted: boolean): void {
+  end(id: number, aborted: boolean, why = aborted ? 'export stopped: the client went away' : 'export finished'): void {
     const record = this.records.get(id);
     if (!record || record.state !== 'streaming') return;
     record.state = aborted ? 'aborted' : 'finished';
     const seconds = (Date.now() - record.startedAt) / 1000;
     this.logger.log({
-      message: aborted ? 'export stopped: the client went away' : 'export finished',
+      message: why,
       events: record.events,
       batches: record.batches,
       seconds,

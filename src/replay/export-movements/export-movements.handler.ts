@@ -26,12 +26,20 @@ export class ExportMovementsHandler implements IQueryHandler<ExportMovements> {
   ) {}
 
   async execute({ playerIds, request, format }: ExportMovements): Promise<Readable> {
-    // Settled before the first byte: an export ends where it was asked for, and a wait
-    // that runs out is still a clean 503, not a broken stream.
-    const range = await this.events.settledRange(await this.ranges.resolve(playerIds, request));
+    const resolved = await this.ranges.resolve(playerIds, request);
     const id = this.monitor.tryStart();
     if (id === null) {
       throw new HttpException(`${this.monitor.maxConcurrent} exports are already streaming from this server; retry when one ends`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    let range: EventRange;
+    try {
+      // Settled before the first byte (and counted among the exports while it waits): an
+      // export ends where it was asked for, and a wait that runs out is still a clean 503,
+      // not a broken stream.
+      range = await this.events.settledRange(resolved);
+    } catch (error) {
+      this.monitor.end(id, true, 'export not started: the live edge did not settle');
+      throw error;
     }
     const abort = new AbortController();
     const stream = Readable.from(this.lines(id, range, format, abort.signal), { objectMode: false, highWaterMark: 64 * 1024 });
