@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
-import { analyst, get, sleep } from './replay-support';
+import { analyst, get, pageWhileWriting, sleep } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
@@ -246,17 +246,7 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
       }),
     ).finally(() => (writing = false));
 
-    const seen: { position: number }[] = [];
-    let cursor: number | null = null;
-    const base = `${server.url}/movements?limit=3`;
-    for (;;) {
-      const stillWriting = writing;
-      const res = await get(cursor === null ? base : `${base}&after=${cursor}`, boss.token);
-      expect(res.status).toBe(200);
-      seen.push(...res.body.items);
-      if (res.body.items.length) cursor = res.body.items[res.body.items.length - 1].position;
-      if (res.body.nextCursor === null && !stillWriting) break;
-    }
+    const seen: { position: number }[] = await pageWhileWriting(`${server.url}/movements?limit=3`, boss.token, () => writing, 0);
     await writers;
     for (const s of sockets) s.close();
     const stored = await server.dataSource.query(`SELECT global_position::int AS p FROM events WHERE type = 'PlayerMoved' ORDER BY recorded_at, global_position`);

@@ -46,6 +46,28 @@ export async function allPages(url: string, token: string): Promise<{ items: any
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Follows a page chain from `base` (a movements URL with a query) while movements are
+ * still being written, and on to the end once `writing()` says they no longer are: every
+ * item seen, in order. At the live edge (nextCursor null) it asks again after
+ * `pauseAtEdgeMs`, continuing after the last item it has.
+ */
+export async function pageWhileWriting(base: string, token: string, writing: () => boolean, pauseAtEdgeMs = 10): Promise<any[]> {
+  const seen: any[] = [];
+  let cursor: number | null = null;
+  for (;;) {
+    const stillWriting = writing();
+    const res = await get(cursor === null ? base : `${base}&after=${cursor}`, token);
+    expect(res.status).toBe(200);
+    seen.push(...res.body.items);
+    if (res.body.items.length) cursor = res.body.items[res.body.items.length - 1].position;
+    if (res.body.nextCursor === null) {
+      if (!stillWriting) return seen;
+      if (pauseAtEdgeMs > 0) await sleep(pauseAtEdgeMs);
+    }
+  }
+}
+
 /** Polls `check` until it returns true (or throws after `timeoutMs`). */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs;

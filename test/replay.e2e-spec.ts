@@ -3,7 +3,7 @@ import { Socket } from 'socket.io-client';
 import { importEvents } from '../src/event-store';
 import { ExportMonitor } from '../src/replay/export-movements/export-monitor';
 import { runRoleCommand } from '../src/roles/role.commands';
-import { allPages, analyst, eventually, get, openStream, parseCsv, sleep } from './replay-support';
+import { allPages, analyst, eventually, get, openStream, pageWhileWriting, parseCsv, sleep } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 
@@ -296,20 +296,7 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
         }),
       ).finally(() => (writing = false));
 
-      const seen: any[] = [];
-      let cursor: number | null = null;
-      const base = `${server.url}/movements?players=${ids.join(',')}&limit=7`;
-      for (;;) {
-        const stillWriting = writing;
-        const res = await get(cursor === null ? base : `${base}&after=${cursor}`, boss.token);
-        expect(res.status).toBe(200);
-        seen.push(...res.body.items);
-        if (res.body.items.length) cursor = res.body.items[res.body.items.length - 1].position;
-        if (res.body.nextCursor === null) {
-          if (!stillWriting) break;
-          await sleep(10);
-        }
-      }
+      const seen = await pageWhileWriting(`${server.url}/movements?players=${ids.join(',')}&limit=7`, boss.token, () => writing);
       await writers;
       const positions = seen.map((m) => m.position);
       expect(new Set(positions).size).toBe(positions.length);
