@@ -217,18 +217,18 @@ export class EventQueries {
    * and re-serialising every event here.
    */
   async readJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
-    if (!this.pool || !this.watchesLiveEdge || !spansStreams(range)) return this.readSettledJsonPage(range, spec, limit);
+    if (!this.pool || !this.watchesLiveEdge || !spansStreams(range)) return this.readJsonPageAsIs(range, spec, limit);
     // Across streams, appends in flight may still add events before the live edge (see
     // live-edge.ts). Read up to where history is settled; only when the page ends there,
     // short of the range's end, wait for those appends and read up to when we looked.
     const edge = await lookAtLiveEdge(this.pool, this.preparedStatements);
     const { settled } = edge;
     if (settled !== null) {
-      const page = await this.readSettledJsonPage(endingBy(range, settled), spec, limit);
+      const page = await this.readJsonPageAsIs(endingBy(range, settled), spec, limit);
       if (page.next !== null || edge.inFlight.length === 0 || endsBy(range, settled)) return page;
     }
     await waitForAppends(this.pool, edge.inFlight, this.liveEdgeWaitMs, this.preparedStatements);
-    return this.readSettledJsonPage(endingBy(range, edge.now), spec, limit);
+    return this.readJsonPageAsIs(endingBy(range, edge.now), spec, limit);
   }
 
   /**
@@ -260,7 +260,7 @@ export class EventQueries {
   }
 
   /** A page of `range` read as it is, whatever appends are in flight. */
-  private async readSettledJsonPage(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
+  private async readJsonPageAsIs(range: EventRange, spec: ExportSpec, limit: number): Promise<JsonPage> {
     const item = jsonObjectSql(spec);
     if (limit >= SPLIT_PAGES_FROM && this.twoConnections) {
       // Turning events into JSON is most of a page's time, and one backend does it on one
