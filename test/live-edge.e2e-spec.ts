@@ -25,31 +25,39 @@ async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'pendi
   return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), sleep(ms).then(() => 'pending' as const)]);
 }
 
+/**
+ * Appends held open through the event store's AppendTransaction, as a slow lane holds a
+ * gathering batch; whatever a test leaves open is rolled back after it.
+ */
+function holdingAppends(store: () => EventStore): (events: VersionedNewEvent[]) => Promise<AppendTransaction> {
+  const open: AppendTransaction[] = [];
+  afterEach(async () => {
+    for (const tx of open.splice(0)) await tx.rollback();
+  });
+  return async (events) => {
+    const tx = (await store().beginAppend())!;
+    open.push(tx);
+    await tx.append(events);
+    return tx;
+  };
+}
+
 describeOnPostgres('reads across players at the live edge (appends in flight)', () => {
   let server: TestServer;
   let store: EventStore;
   let queries: EventQueries;
-  const open: AppendTransaction[] = [];
+  const heldOpen = holdingAppends(() => store);
 
   beforeAll(async () => {
     server = await startTestServer();
     store = server.running.app.get(EventStore);
     queries = server.running.app.get(EventQueries);
   });
-  afterEach(async () => {
-    for (const tx of open.splice(0)) await tx.rollback();
-  });
   afterAll(() => server.close());
 
   const positionsOf = async (range: EventRange, limit = 100) => {
     const page = await queries.readJsonPage(range, POSITIONS, limit);
     return { items: (JSON.parse(`[${page.items.join('')}]`) as { p: number }[]).map((o) => String(o.p)), next: page.next };
-  };
-  const heldOpen = async (events: VersionedNewEvent[]) => {
-    const tx = (await store.beginAppend())!;
-    open.push(tx);
-    await tx.append(events);
-    return tx;
   };
   const positionsInDb = async (type: string): Promise<string[]> =>
     (await server.dataSource.query(`SELECT global_position::text AS p FROM events WHERE type = $1 ORDER BY recorded_at, global_position`, [type])).map(
@@ -169,15 +177,12 @@ describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
   let server: TestServer;
   let boss: LoggedIn;
   let store: EventStore;
-  const open: AppendTransaction[] = [];
+  const heldOpen = holdingAppends(() => store);
 
   beforeAll(async () => {
     server = await startTestServer({ REPLAY_LIVE_EDGE_WAIT_MS: '300', BROADCAST_INTERVAL_MS: '0' });
     boss = await analyst(server);
     store = server.running.app.get(EventStore);
-  });
-  afterEach(async () => {
-    for (const tx of open.splice(0)) await tx.rollback();
   });
   afterAll(() => server.close());
 
@@ -187,9 +192,7 @@ describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
     expect(await sendPosition(socket, { x: 1, y: 1, seq: 1 })).toMatchObject({ ok: true });
     socket.close();
     // A second movement of the player, held open the way a stalled lane would hold it.
-    const stalled = (await store.beginAppend())!;
-    open.push(stalled);
-    await stalled.append([event(`movement-${mover.player.id}`, 2, 'PlayerMoved', { x: 2, y: 2, z: 0, heading: 0, seq: 2 })]);
+    const stalled = await heldOpen([event(`movement-${mover.player.id}`, 2, 'PlayerMoved', { x: 2, y: 2, z: 0, heading: 0, seq: 2 })]);
 
     const url = `${server.url}/movements?players=${mover.player.id},${boss.player.id}`;
     const page = await get(url, boss.token);
@@ -257,6 +260,7 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
 
 describeOnPostgres('a batch left open by a node that froze (DATABASE_IDLE_TRANSACTION_TIMEOUT_MS)', () => {
   let server: TestServer;
+  const heldOpen = holdingAppends(() => server.running.app.get(EventStore));
   beforeAll(async () => {
     server = await startTestServer({ DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '300', REPLAY_LIVE_EDGE_WAIT_MS: '2000' });
   });
@@ -266,8 +270,7 @@ describeOnPostgres('a batch left open by a node that froze (DATABASE_IDLE_TRANSA
     const store = server.running.app.get(EventStore);
     const queries = server.running.app.get(EventQueries);
     const type = `Frozen${randomUUID().slice(0, 8)}`;
-    const frozen = (await store.beginAppend())!;
-    await frozen.append([event('frozen-a', 1, type)]);
+    const frozen = await heldOpen([event('frozen-a', 1, type)]);
     await store.appendBatch([event('frozen-b', 1, type)]);
     // The node holding `frozen` sends nothing more; PostgreSQL ends its session after 300 ms
     // idle, which releases the appending lock, and the page answers within its 2 s wait.

@@ -17,6 +17,9 @@ export interface SessionData {
 
 export const playerRoom = (playerId: string): string => `player:${playerId}`;
 
+/** A player online on some node, as `welcome` lists them. */
+type OnlineElsewhere = { id: string; username: string; position: WirePosition | null };
+
 /**
  * One live session per player, on one node or many. Socket.IO's adapter is the
  * directory: every session joins its player's room, and with the Redis adapter a
@@ -24,9 +27,6 @@ export const playerRoom = (playerId: string): string => `player:${playerId}`;
  * The node that owns an older session ends it itself, so it knows the close is a
  * takeover and announces no `player:left`.
  */
-/** A player online on some node, as `welcome` lists them. */
-type OnlineElsewhere = { id: string; username: string; position: WirePosition | null };
-
 @Injectable()
 export class SessionDirectory {
   private readonly logger = new Logger(SessionDirectory.name);
