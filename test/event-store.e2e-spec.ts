@@ -353,6 +353,78 @@ describe('JSON pages read in two halves', () => {
   });
 });
 
+describe('newest state per stream before an instant (a world snapshot\'s window)', () => {
+  let server: TestServer;
+  let queries: EventQueries;
+  const type = 'WindowProbe';
+  const spec: ExportSpec = { format: 'ndjson', columns: [{ name: 'i', field: 'i', kind: 'number', missing: 'null' }] };
+  interface Recorded {
+    stream: string;
+    type: string;
+    i: number;
+    at: Date;
+  }
+  let recorded: Recorded[];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    queries = server.running.app.get(EventQueries);
+    // Three busy streams, one that moves only at the start, and events of another type
+    // in between, which count towards the window but hold no state; bursts share a
+    // millisecond, and the import is out of recorded order, so global positions do not
+    // follow time.
+    const t0 = Date.parse('2026-03-01T00:00:00.000Z');
+    const versions = new Map<string, number>();
+    const events: HistoricalEvent[] = Array.from({ length: 60 }, (_, i) => {
+      const streamId = i < 3 ? 'window-quiet' : i % 4 === 3 ? 'other-0' : `window-${i % 4}`;
+      versions.set(streamId, (versions.get(streamId) ?? 0) + 1);
+      const eventType = streamId === 'other-0' ? 'OtherProbe' : type;
+      return { streamId, streamVersion: versions.get(streamId)!, type: eventType, data: { i }, metadata: meta(), recordedAt: new Date(t0 + Math.floor(i / 3) * 10) };
+    });
+    await importEvents(server.dataSource, [...events.slice(30), ...events.slice(0, 30)]);
+    recorded = await server.dataSource.query(
+      `SELECT stream_id AS stream, type, (data->>'i')::int AS i, recorded_at AS at FROM events ORDER BY recorded_at, global_position`,
+    );
+  });
+  afterAll(() => server.close());
+
+  const states = (found: { streamIds: string[]; jsons: string[] }) => new Map(found.streamIds.map((s, k) => [s, (JSON.parse(found.jsons[k]) as { i: number }).i]));
+  /** Each stream's newest state among `events`, in recorded order. */
+  const newestOf = (events: Recorded[]) => new Map(events.filter((e) => e.type === type).map((e) => [e.stream, e.i]));
+  const instants = () => {
+    const times = [...new Set(recorded.map((e) => e.at.getTime()))];
+    return [times[0] - 1, ...times.flatMap((t) => [t, t + 5])].map((t) => new Date(t));
+  };
+
+  it('holds each stream\'s newest event among exactly the window\'s newest events, of any type', async () => {
+    expect(recorded.length).toBeGreaterThanOrEqual(60);
+    for (const window of [1, 2, 5, 17, 1_000]) {
+      for (const at of instants()) {
+        const upTo = recorded.filter((e) => e.at <= at);
+        const found = await queries.newestPerStreamBefore(type, at, window, spec);
+        expect({ window, at, states: states(found) }).toEqual({ window, at, states: newestOf(upTo.slice(-window)) });
+        // Exhaustive exactly when the window reached the first event.
+        expect({ window, at, exhaustive: found.exhaustive }).toEqual({ window, at, exhaustive: upTo.length < window });
+      }
+    }
+  });
+
+  it('gives every stream\'s state at the instant once the streams it missed are probed', async () => {
+    const streams = [...new Set(recorded.map((e) => e.stream))];
+    for (const window of [1, 5, 17]) {
+      for (const at of instants()) {
+        const found = await queries.newestPerStreamBefore(type, at, window, spec);
+        const got = states(found);
+        if (!found.exhaustive) {
+          const missing = streams.filter((s) => !got.has(s));
+          for (const state of await queries.latestOfStreamsAt(missing, type, at, spec)) got.set(state.streamId, (JSON.parse(state.json) as { i: number }).i);
+        }
+        expect({ window, at, states: got }).toEqual({ window, at, states: newestOf(recorded.filter((e) => e.at <= at)) });
+      }
+    }
+  });
+});
+
 describe('last-position projection', () => {
   let server: TestServer;
   beforeAll(async () => {

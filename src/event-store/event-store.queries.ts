@@ -384,20 +384,20 @@ export class EventQueries {
   }
 
   /**
-   * The newest event of `type` of each stream among the `window` newest events recorded
-   * at or before `at` (see newestPerStreamBeforeSql), each as a JSON object per `spec`.
-   * `exhaustive`: the window reached the first such event, so streams absent from
-   * `streamIds` have none before `at`; when false, ask latestOfStreamsAt for the streams
-   * you need that are absent.
+   * The newest event of `type` of each stream among the `window` newest events (of any
+   * type) recorded at or before `at` (see newestPerStreamBeforeSql), each as a JSON
+   * object per `spec`. `exhaustive`: the window reached the first event, so streams
+   * absent from `streamIds` have none before `at`; when false, ask latestOfStreamsAt for
+   * the streams you need that are absent.
    */
   async newestPerStreamBefore(type: string, at: Date, window: number, spec: ExportSpec): Promise<NewestStates> {
     const sql = newestPerStreamBeforeSql(jsonObjectSql(spec));
     // Each half of the streams on its own backend, at once (see newestPerStreamBeforeSql).
     const halves = this.twoConnections ? [0, 1] : [null];
     const parts = await Promise.all(
-      halves.map(async (half) => (await this.query<{ streamIds: string; jsons: string; count: number; scanned: number }>(sql, [type, at, window, half]))[0]),
+      halves.map(async (half) => (await this.query<{ streamIds: string; jsons: string; count: number; exhaustive: boolean }>(sql, [type, at, window, half]))[0]),
     );
-    const exhaustive = parts.every((p) => p.scanned < window);
+    const exhaustive = parts.every((p) => p.exhaustive);
     // concat, not push(...): a half may hold up to the whole window (100,000 streams), too many arguments for a call.
     const filled = parts.filter((p) => p.count > 0);
     const streamIds = ([] as string[]).concat(...filled.map((p) => JSON.parse(p.streamIds) as string[]));

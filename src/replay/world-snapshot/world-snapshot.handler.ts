@@ -7,7 +7,7 @@ import { PlayerRoster } from './player-roster';
 import { GetWorldSnapshot } from './world-snapshot.query';
 
 /**
- * How many of the newest movements before the instant are scanned first: twice the
+ * How many of the newest events before the instant are scanned first: twice the
  * players, so that everyone who moved about as often as the others lately is in it.
  */
 export const snapshotWindow = (players: number): number => Math.min(100_000, Math.max(1_000, 2 * players));
