@@ -1,6 +1,6 @@
 import { Socket } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { countEvents, startTestServer, TestServer } from './support/test-server';
+import { countEvents, itOnPostgres, startTestServer, TestServer } from './support/test-server';
 
 /**
  * Bad input gets its code, leaves the events table as it was, and the connection
@@ -116,6 +116,34 @@ describe('limits that need their own settings', () => {
       const teleport = await sendPosition(second.socket, { x: 90_000, y: 0, seq: 4 });
       expect(teleport.error?.code).toBe('too_fast');
       second.socket.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  // The embedded database runs in this process and reads this process's clock: the two
+  // clocks cannot differ there.
+  itOnPostgres('speed-checks the first move after a reconnect by the time since the stored move, whatever this node\'s clock says', async () => {
+    const server = await startTestServer({ MAX_SPEED: '100' });
+    try {
+      const { token } = await registerAndLogin(server.url);
+      const first = await connect(server.url, token);
+      await expect(sendPosition(first.socket, { x: 0, y: 0, seq: 1 })).resolves.toEqual({ ok: true, seq: 1 });
+      first.socket.close();
+      await new Promise((r) => setTimeout(r, 100));
+      // This node's clock runs a minute ahead of the database's, which stamped the move.
+      // Judged by the two clocks together, 5,000 units would seem to take a minute
+      // (83 units/s, allowed); in truth they follow the stored move by a fraction of a second.
+      const realNow = Date.now.bind(Date);
+      const skewed = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000);
+      try {
+        const second = await connect(server.url, token);
+        const jump = await sendPosition(second.socket, { x: 5000, y: 0, seq: 2 });
+        expect(jump.error?.code).toBe('too_fast');
+        second.socket.close();
+      } finally {
+        skewed.mockRestore();
+      }
     } finally {
       await server.close();
     }

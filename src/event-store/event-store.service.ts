@@ -179,7 +179,8 @@ export class EventStore {
     return versions;
   }
 
-  async lastEvent<Data>(streamId: string): Promise<RecordedEvent<Data> | null> {
+  /** A stream's newest event, and how many milliseconds ago it was recorded (by the database's clock). */
+  async lastEvent<Data>(streamId: string): Promise<(RecordedEvent<Data> & { ageMs: number }) | null> {
     const rows = await this.dataSource.query(LAST_EVENT_OF_STREAM, [streamId]);
     return rows[0] ?? null;
   }

@@ -88,8 +88,13 @@ export const STREAM_VERSIONS = `
   SELECT stream_id AS "streamId", max(stream_version)::int AS version
   FROM events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`;
 
+/**
+ * With its age on the database's clock, the clock recorded_at was stamped with: a node
+ * whose own clock is skewed from it can still tell how long ago the event happened.
+ */
 export const LAST_EVENT_OF_STREAM = `
-  SELECT ${RECORDED_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`;
+  SELECT ${RECORDED_COLUMNS}, (extract(epoch FROM clock_timestamp() - recorded_at) * 1000)::float8 AS "ageMs"
+  FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1`;
 
 export const READ_STREAM = `
   SELECT ${RECORDED_COLUMNS} FROM events

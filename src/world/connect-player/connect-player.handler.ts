@@ -29,7 +29,11 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
     const last = await this.store.lastEvent<MovementData>(movementStreamId(player.id));
     const position = last ? toWirePosition(last.data, new Date(last.recordedAt)) : null;
     this.batcher.prime(player.id, last?.streamVersion ?? 0);
-    this.motions.prime(player.id, last ? { ...last.data, at: new Date(last.recordedAt).getTime() } : null, Date.now());
+    // recorded_at is the database's clock; the speed check runs on this node's. The
+    // stored move is placed on this node's clock by its age, so a skew between the two
+    // clocks cannot make the first move after a reconnect look slower or faster.
+    const now = Date.now();
+    this.motions.prime(player.id, last ? { ...last.data, at: now - last.ageMs } : null, now);
     if (position) this.online.setPosition(player.id, position);
 
     await this.store.appendToStream(playerStreamId(player.id), [
