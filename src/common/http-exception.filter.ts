@@ -27,8 +27,22 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * body-parser's errors, in words a client can act on; undefined for anything else. Nest
+ * hands them over wrapped in an HttpException (the original as its cause) whose message
+ * is the JSON parser's, such as "Expected property name or '}' in JSON at position 1".
+ */
+function bodyParserMessage(error: unknown): string | undefined {
+  const type = (error as { type?: unknown } | undefined)?.type;
+  if (type === 'entity.parse.failed') return 'request body is not valid JSON';
+  if (type === 'entity.too.large') return 'request body is too large';
+  return undefined;
+}
+
 function describe(exception: unknown): { statusCode: number; message: string } {
   if (exception instanceof HttpException) {
+    const fromBodyParser = bodyParserMessage(exception.cause);
+    if (fromBodyParser !== undefined) return { statusCode: exception.getStatus(), message: fromBodyParser };
     const body = exception.getResponse();
     const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message ?? exception.message;
     return { statusCode: exception.getStatus(), message: Array.isArray(raw) ? raw.join('; ') : String(raw) };
@@ -39,17 +53,11 @@ function describe(exception: unknown): { statusCode: number; message: string } {
       message: `events being recorded right now did not commit within ${exception.waitedMs} ms (REPLAY_LIVE_EDGE_WAIT_MS), and answering without them could skip them; retry shortly`,
     };
   }
-  // body-parser's errors carry a status (400 malformed JSON, 413 too large).
+  // Errors with a client status that reach here unwrapped (body-parser's, on an adapter
+  // that does not wrap them).
   const status = (exception as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const type = (exception as { type?: string }).type;
-    const message =
-      type === 'entity.parse.failed'
-        ? 'request body is not valid JSON'
-        : type === 'entity.too.large'
-          ? 'request body is too large'
-          : String((exception as Error).message);
-    return { statusCode: status, message };
+    return { statusCode: status, message: bodyParserMessage(exception) ?? String((exception as Error).message) };
   }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'unexpected server error; see the server log' };
 }
