@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 import { AppModule } from './app.module';
 import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
+import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
@@ -53,6 +54,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       bodyParser: false,
     });
     app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
+    limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).
     app.set('etag', false);

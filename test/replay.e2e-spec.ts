@@ -533,6 +533,26 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       expect(res.body.message).toMatch(message);
     });
 
+    it('takes a players list of 1,000 ids in the URL, refuses 1,001 with 400, and a head over MAX_HTTP_HEADER_BYTES with JSON', async () => {
+      const ids = Array.from({ length: 1_001 }, () => randomUUID());
+      // ~37 KB of URL: over Node.js's own 16 KB limit, within MAX_HTTP_HEADER_BYTES.
+      const thousand = await get(`${server.url}/movements?players=${ids.slice(0, 1_000).join(',')}`, boss.token);
+      expect(thousand.status).toBe(404);
+      expect(thousand.body.message).toMatch(/^no players with ids /);
+      const tooMany = await get(`${server.url}/movements?players=${ids.join(',')}`, boss.token);
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.message).toBe('players: at most 1000 ids per request; got 1001');
+      const overLimit = await fetch(`${server.url}/movements?players=${ids.slice(0, 1_000).join(',')}`, {
+        headers: { authorization: `Bearer ${boss.token}`, 'x-padding': 'x'.repeat(30_000) },
+      });
+      expect(overLimit.status).toBe(431);
+      expect(await overLimit.json()).toEqual({
+        statusCode: 431,
+        error: 'Request Header Fields Too Large',
+        message: expect.stringContaining('MAX_HTTP_HEADER_BYTES (65536 bytes)'),
+      });
+    });
+
     it('GET /world/snapshot with a bad instant → 400', async () => {
       for (const q of ['at=now', 'at=2025-11-26T25:00:00Z', 'at=2025-11-26&at=2025-11-27', 'when=2025-11-26']) {
         const res = await get(`${server.url}/world/snapshot?${q}`, boss.token);

@@ -33,6 +33,8 @@ export interface Settings {
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
   maxHttpBodyBytes: number;
+  /** Largest request line and headers over HTTP (Node's maxHeaderSize). */
+  maxHttpHeaderBytes: number;
   /** Movement exports one node streams at once. */
   maxConcurrentExports: number;
   /** How long a replay read at the live edge waits for appends in flight before answering 503. */
@@ -96,6 +98,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
+  { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game (on PostgreSQL one of them holds the batch that is gathering, APPEND_PART_INTERVAL_MS).' },
   { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried. At least 10. PostgreSQL only.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
@@ -228,6 +231,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
+    maxHttpHeaderBytes: number(merged, 'MAX_HTTP_HEADER_BYTES', 65_536, { min: 16_384, max: 1_048_576, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
