@@ -1,6 +1,6 @@
 import { Socket } from 'socket.io-client';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { startTestServer, TestServer } from './support/test-server';
+import { freshSchema, startTestServer, TestServer } from './support/test-server';
 
 describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
   let server: TestServer;
@@ -86,6 +86,31 @@ describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
       const { socket, welcome } = await connect(again.url, token);
       socket.close();
       expect(welcome.position).toMatchObject({ x: 321, y: -654, z: 9, heading: 0.25 });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps its tables in DATABASE_SCHEMA on either database, and finds them there after a restart', async () => {
+    const schema = freshSchema();
+    const first = await startTestServer({ DATABASE_SCHEMA: schema });
+    const { token } = await registerAndLogin(first.url);
+    const c = await connect(first.url, token);
+    await sendPosition(c.socket, { x: 12, y: -34, seq: 1 });
+    c.socket.close();
+    const again = await first.restart();
+    try {
+      const { socket, welcome } = await connect(again.url, token);
+      socket.close();
+      expect(welcome.position).toMatchObject({ x: 12, y: -34 });
+      const tablesIn = async (where: string): Promise<string[]> =>
+        (await again.dataSource.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [where])).map(
+          (t: { name: string }) => t.name,
+        );
+      expect(await tablesIn(schema)).toEqual(expect.arrayContaining(['events', 'last_positions', 'migrations', 'players', 'projection_checkpoints']));
+      // The embedded database's data folder is this server's alone: nothing may have gone
+      // to public (a shared PostgreSQL's public schema may hold anything).
+      if (!process.env.DATABASE_URL) expect(await tablesIn('public')).toEqual([]);
     } finally {
       await again.close();
     }

@@ -16,7 +16,7 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!url) {
     logger.log({ message: 'no DATABASE_URL: starting the embedded PostgreSQL (PGlite)', dataDir: settings.dataDir });
-    const embedded = await startEmbeddedPostgres(settings.dataDir);
+    const embedded = await startEmbeddedPostgres(settings.dataDir, settings.databaseSchema);
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }
