@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 import { AppModule } from './app.module';
 import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
+import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
 import { Settings } from './config/settings';
@@ -46,6 +47,7 @@ function servePublicFiles(app: NestExpressApplication, dir: string): void {
 /** Builds the whole server on an open database and listens. Used by main, the CLI-less tests and benchmarks. */
 export async function startWaypoint(settings: Settings, database?: DatabaseConnection): Promise<RunningWaypoint> {
   const logger = createLogger(settings);
+  if (settings.redisUrl) await assertRedisReachable(settings.redisUrl);
   const db = database ?? (await connectDatabase(settings, new Logger('Database')));
   let app: NestExpressApplication | null = null;
   try {

@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createServer } from 'node:net';
 import { startWaypoint } from './bootstrap';
+import { RedisUnreachable } from './common/cluster-redis';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 
-/** One line a person can act on, for the failures of starting a server. */
-function startupFailure(error: unknown, settings: Settings): string {
+/** One line a person can act on, when the server cannot listen where it was told to. */
+function listenFailure(error: unknown, settings: Settings): string {
   const code = (error as NodeJS.ErrnoException)?.code;
   const where = `${settings.host}:${settings.port}`;
   if (code === 'EADDRINUSE') return `Port ${settings.port} on ${settings.host} is already in use: stop the other server or choose another port with --port or PORT.`;
@@ -14,8 +15,23 @@ function startupFailure(error: unknown, settings: Settings): string {
     return `Cannot listen on ${where}: "${settings.host}" is not an address of this machine; use --host 127.0.0.1 (or 0.0.0.0 for all interfaces).`;
   }
   if (code === 'EACCES') return `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another with --port.`;
-  if (code === 'ECONNREFUSED') return `Cannot reach the database at DATABASE_URL (${(error as Error).message}); start PostgreSQL or unset DATABASE_URL to use the embedded one.`;
-  return `Waypoint could not start: ${(error as Error)?.message ?? String(error)}`;
+  return `Cannot listen on ${where}: ${(error as Error)?.message ?? String(error)}`;
+}
+
+/** Network failures of a client connection: the database was not reached at all. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+/** One line a person can act on, for the failures of starting once the port is known to be free. */
+function startFailure(error: unknown, settings: Settings): string {
+  if (error instanceof RedisUnreachable) return error.message;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = (error as Error)?.message ?? String(error);
+  if (settings.databaseUrl && code !== undefined) {
+    if (UNREACHABLE.has(code)) return `Cannot reach the database at DATABASE_URL (${message}); start PostgreSQL, correct the URL, or unset DATABASE_URL to use the embedded one.`;
+    // PostgreSQL's own refusals: bad password or role (28…), no such database (3D000).
+    if (code.startsWith('28') || code === '3D000') return `The database at DATABASE_URL refused the connection (${message}); correct the user, password or database name in the URL.`;
+  }
+  return `Waypoint could not start: ${message}`;
 }
 
 function assertCanListen(host: string, port: number): Promise<void> {
@@ -45,6 +61,11 @@ async function main(): Promise<void> {
   try {
     // Fail fast, before the database starts, with one line (Nest would also log its own).
     await assertCanListen(settings.host, settings.port);
+  } catch (error) {
+    console.error(listenFailure(error, settings));
+    process.exit(1);
+  }
+  try {
     const running = await startWaypoint(settings);
     logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.embedded });
     const stop = async (signal: string) => {
@@ -55,7 +76,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
   } catch (error) {
-    console.error(startupFailure(error, settings));
+    console.error(startFailure(error, settings));
     process.exit(1);
   }
 }

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, registerAndLogin, sendPosition } from './support/clients';
+import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { productionNodeFlags } from './load/production-start';
-import { freshSchema } from './support/test-server';
+import { freshSchema, itOnPostgres } from './support/test-server';
 
 /**
  * The real start command (`node FLAGS dist/src/main.js` as package.json's start:prod
@@ -76,6 +76,22 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill(signal);
+  });
+}
+
+/** A Redis of the test's own on `port`, to stop and start again (no persistence). */
+function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
+    child.stdout.on('data', () => {
+      if (!out.includes('Ready to accept connections')) return;
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${out}`)));
   });
 }
 
@@ -155,6 +171,68 @@ describe('the server process', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('Cannot listen on 192.0.2.1');
+  });
+
+  it.each([
+    ['the database host does not resolve', { DATABASE_URL: 'postgresql://postgres@nohost.invalid:5432/x' }, 'Cannot reach the database at DATABASE_URL (getaddrinfo ENOTFOUND nohost.invalid)'],
+    ['Redis does not answer', { REDIS_URL: 'redis://127.0.0.1:1' }, 'Cannot reach Redis at REDIS_URL (redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)'],
+  ])('says in one line that %s, and exits non-zero', async (_what, extra, message) => {
+    const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...extra });
+    const { code, stderr } = await runToExit(['--port', String(await freePort())], env);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(message);
+  });
+
+  // Two nodes need one database: PostgreSQL only.
+  itOnPostgres('keeps both nodes up through a Redis outage, and joins them again when Redis is back', async () => {
+    const redisPort = await freePort();
+    let redis = await startRedis(redisPort);
+    const env = baseEnv({
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')),
+      JWT_SECRET: 'a-test-secret-long-enough-to-use',
+      DATABASE_SCHEMA: freshSchema(),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    const a = await start(['--port', String(await freePort())], env);
+    const b = await start(['--port', String(await freePort())], env);
+    const sockets: { close(): void }[] = [];
+    try {
+      const mover = await registerAndLogin(a.url);
+      const watcher = await registerAndLogin(b.url);
+      const m = await connect(a.url, mover.token);
+      const w = await connect(b.url, watcher.token);
+      sockets.push(m.socket, w.socket);
+      const seenOnB = (seq: number, timeoutMs = 5_000) =>
+        nextEvent<{ id: string; seq: number }[]>(w.socket, 'players:moved', (moved) => moved.some((p) => p.id === mover.player.id && p.seq === seq), timeoutMs);
+      let seen = seenOnB(1);
+      expect(await sendPosition(m.socket, { x: 1, y: 1, seq: 1 })).toEqual({ ok: true, seq: 1 });
+      await seen;
+
+      redis.kill('SIGKILL');
+      // Long enough for ioredis to give up on the commands it queued (3 retries), which
+      // used to end the process: movements are still recorded and acknowledged meanwhile.
+      for (let seq = 2; seq <= 8; seq++) {
+        expect(await sendPosition(m.socket, { x: seq, y: 1, seq })).toEqual({ ok: true, seq });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect([a.child.exitCode, b.child.exitCode]).toEqual([null, null]);
+
+      redis = await startRedis(redisPort);
+      // Broadcasts cross between the nodes again once both have reconnected.
+      let seq = 9;
+      for (const deadline = Date.now() + 20_000; ; seq++) {
+        seen = seenOnB(seq, 1_000);
+        expect(await sendPosition(m.socket, { x: seq, y: 1, seq })).toEqual({ ok: true, seq });
+        if (await seen.then(() => true, () => false)) break;
+        if (Date.now() > deadline) throw new Error(`node B heard nothing from node A within 20 s of Redis coming back:\n${a.output()}`);
+      }
+      expect(a.output()).toContain('Redis is back');
+    } finally {
+      for (const socket of sockets) socket.close();
+      await Promise.all([stop(a.child), stop(b.child)]);
+      redis.kill('SIGKILL');
+    }
   });
 
   it.each([

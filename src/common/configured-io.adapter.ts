@@ -1,9 +1,9 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import Redis from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
+import { ClusterRedis, redactRedisUrl } from './cluster-redis';
 
 /**
  * Socket.IO with the limits from the settings (the gateway decorator only takes
@@ -12,7 +12,7 @@ import { Settings } from '../config/settings';
  */
 export class ConfiguredIoAdapter extends IoAdapter {
   private readonly clusterLogger = new Logger('SocketIO');
-  private redisClients: Redis[] = [];
+  private redisClients: ClusterRedis[] = [];
 
   constructor(
     app: INestApplicationContext,
@@ -28,15 +28,12 @@ export class ConfiguredIoAdapter extends IoAdapter {
       serveClient: true,
     });
     if (this.settings.redisUrl) {
-      const pub = new Redis(this.settings.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-      const sub = pub.duplicate();
-      for (const client of [pub, sub]) {
-        client.on('error', (error) => this.clusterLogger.error({ message: 'Redis connection error', error: String(error) }));
-      }
+      const pub = new ClusterRedis(this.settings.redisUrl, this.clusterLogger);
+      const sub = new ClusterRedis(this.settings.redisUrl, this.clusterLogger);
       this.redisClients = [pub, sub];
       // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
       server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: 2000 }));
-      this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactUrl(this.settings.redisUrl) });
+      this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactRedisUrl(this.settings.redisUrl) });
     }
     return server;
   }
@@ -46,8 +43,4 @@ export class ConfiguredIoAdapter extends IoAdapter {
     await Promise.all(this.redisClients.map((c) => c.quit().catch(() => c.disconnect())));
     this.redisClients = [];
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@]*@/, '//***@');
 }

@@ -44,8 +44,17 @@ describe('settings', () => {
     [{ JWT_SECRET: 'short' }, /JWT_SECRET: must be at least 16/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET: is required when NODE_ENV=production/],
     [{ MAX_POSITION_PAYLOAD_BYTES: '100' }, /below the minimum 256/],
+    [{ MAX_HTTP_HEADER_BYTES: '8192' }, /MAX_HTTP_HEADER_BYTES: 8192 is below the minimum 16384/],
+    [{ DATABASE_URL: 'notaurl' }, /^Setting DATABASE_URL: is not a URL; expected something like postgresql:/],
+    [{ DATABASE_URL: 'mysql://u:secret@h/d' }, /^Setting DATABASE_URL: must be a postgresql:\/\/ or postgres:\/\/ URL/],
+    [{ REDIS_URL: 'localhost:6379' }, /^Setting REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('never repeats a refused URL, which may hold a password', () => {
+    expect(() => loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: 'mysql://u:secret@h/d' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
+    expect(() => loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: 'u:secret@h' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
   });
 
   it('treats MAX_SPEED and AREA_OF_INTEREST_CELL_SIZE of 0 or "off" as off', () => {
