@@ -589,6 +589,15 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
     expect(res.body.components.schemas.MovementDto.required).toEqual(
       expect.arrayContaining(['id', 'playerId', 'x', 'y', 'z', 'heading', 'seq', 'at', 'position']),
     );
+    // A page is JSON; the exports are text, each format with its own schema.
+    for (const path of ['/players/{id}/movements', '/movements']) {
+      const ok = paths[path].get.responses['200'].content;
+      expect(ok['application/json'].schema).toEqual({ $ref: '#/components/schemas/MovementPageDto' });
+      expect(ok['application/x-ndjson'].schema.type).toBe('string');
+      expect(ok['text/csv'].schema.type).toBe('string');
+    }
+    expect(Object.keys(paths['/auth/register'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '409', '413']));
+    expect(res.body.components.schemas.PlayerSummaryDto.properties.online.description).toMatch(/any node/);
     expect((await fetch(`${server.url}/docs`)).status).toBe(200);
   });
 });

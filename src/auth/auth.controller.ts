@@ -1,16 +1,27 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorDto } from '../common/error.dto';
 import { LoginRequest, LoginResponse, RegisteredPlayer, RegisterRequest } from './auth.dto';
 import { AuthService } from './auth.service';
 
 @ApiTags('auth')
+@ApiBadRequestResponse({ type: ErrorDto, description: 'malformed JSON, a body that is not an object, an invalid or unknown field (messages joined by "; ")' })
+@ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'a body over MAX_HTTP_BODY_BYTES' })
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredPlayer })
-  @ApiConflictResponse({ description: 'username taken' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'username taken (regardless of case)' })
   register(@Body() body: RegisterRequest): Promise<RegisteredPlayer> {
     return this.auth.register(body.username, body.password);
   }
@@ -18,7 +29,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponse })
-  @ApiUnauthorizedResponse({ description: 'unknown username or wrong password' })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'unknown username or wrong password' })
   login(@Body() body: LoginRequest): Promise<LoginResponse> {
     return this.auth.login(body.username, body.password);
   }

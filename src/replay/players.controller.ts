@@ -4,7 +4,8 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } f
 import type { Request } from 'express';
 import { ReadsEveryone, ReadsPlayerParam } from './access/reader.guard';
 import { MovementRangeQueryDto, toMovementRange } from './dto/replay-query.dto';
-import { ErrorDto, MovementPageDto, PlayerSummaryDto, PositionDto } from './dto/replay.dto';
+import { ErrorDto } from '../common/error.dto';
+import { MovementPageDto, PlayerSummaryDto, PositionDto } from './dto/replay.dto';
 import { ExportMovements } from './export-movements/export-movements.query';
 import { ListPlayers } from './list-players/list-players.query';
 import { JsonText } from './json-text';

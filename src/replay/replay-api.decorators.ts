@@ -2,6 +2,7 @@ import { applyDecorators, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiNotAcceptableResponse,
   ApiNotFoundResponse,
@@ -10,9 +11,11 @@ import {
   ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { ReaderGuard } from './access/reader.guard';
-import { ErrorDto, MovementPageDto } from './dto/replay.dto';
+import { ErrorDto } from '../common/error.dto';
+import { MovementPageDto } from './dto/replay.dto';
 import { JsonTextInterceptor } from './json-text';
 
 /** Bearer-protected reading route with the 401/403 it can answer; large answers come as JsonText. */
@@ -29,8 +32,14 @@ export const ReadingRoute = () =>
 export const MovementsRoute = () =>
   applyDecorators(
     ApiProduces('application/json', 'application/x-ndjson', 'text/csv'),
+    ApiExtraModels(MovementPageDto),
     ApiOkResponse({
-      type: MovementPageDto,
+      // Each format its own schema: the exports are text, not a page.
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(MovementPageDto) } },
+        'application/x-ndjson': { schema: { type: 'string', description: 'one Movement object (JSON) per line' } },
+        'text/csv': { schema: { type: 'string', description: 'a header line, then one Movement per line' } },
+      },
       description:
         'application/json: one page, `{items, nextCursor}`. With `Accept: application/x-ndjson` (one Movement per line) or ' +
         '`text/csv` (header id,playerId,x,y,z,heading,seq,at,position) the whole range after `after` is streamed instead; `limit` is ignored.',

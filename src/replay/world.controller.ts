@@ -4,7 +4,8 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@ne
 import { ReadsEveryone } from './access/reader.guard';
 import { parseIsoInstant } from './dto/iso-instant';
 import { SnapshotQueryDto } from './dto/replay-query.dto';
-import { ErrorDto, WorldSnapshotDto } from './dto/replay.dto';
+import { ErrorDto } from '../common/error.dto';
+import { WorldSnapshotDto } from './dto/replay.dto';
 import { JsonText } from './json-text';
 import { LiveEdgeResponse, ReadingRoute } from './replay-api.decorators';
 import { GetWorldSnapshot } from './world-snapshot/world-snapshot.query';

@@ -36,7 +36,7 @@ export class MovementPageDto {
 export class PlayerSummaryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() username: string;
-  @ApiProperty({ description: 'connected to this server now' }) online: boolean;
+  @ApiProperty({ description: 'connected now, to any node (with several nodes, across all of them)' }) online: boolean;
   @ApiProperty({ type: PositionDto, nullable: true, description: 'last recorded position; null before the first move' }) position: PositionDto | null;
 }
 
@@ -52,10 +52,4 @@ export class WorldSnapshotDto {
   players: SnapshotPlayerDto[];
 }
 
-/** Every HTTP error (PROTOCOL.md). */
-export class ErrorDto {
-  @ApiProperty({ example: 400 }) statusCode: number;
-  @ApiProperty({ example: 'Bad Request' }) error: string;
-  @ApiProperty({ example: 'limit must be a whole number from 1 to 10000' }) message: string;
-}
 

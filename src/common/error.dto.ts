@@ -1,0 +1,8 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** Every HTTP error (PROTOCOL.md), as HttpErrorFilter writes it: for OpenAPI. */
+export class ErrorDto {
+  @ApiProperty({ example: 400 }) statusCode: number;
+  @ApiProperty({ example: 'Bad Request' }) error: string;
+  @ApiProperty({ example: 'limit must be a whole number from 1 to 10000' }) message: string;
+}
