@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
-import { connectDatabase } from './database/database-connection';
+import { connectDatabase, DatabaseConnection } from './database/database-connection';
 import { RebuildLastPositions } from './movement/last-position/rebuild-last-positions';
 import { grantRoleCommand, revokeRoleCommand } from './roles/role.commands';
 
@@ -63,10 +63,17 @@ async function main(): Promise<void> {
     console.error(error instanceof SettingsError ? error.message : String(error));
     process.exit(2);
   }
-  Logger.overrideLogger(createLogger(settings));
-  const database = await connectDatabase(settings);
+  // Logs go to standard error: standard output carries only the command's result.
+  Logger.overrideLogger(createLogger(settings, 'stderr'));
+  let database: DatabaseConnection;
+  try {
+    database = await connectDatabase(settings);
+  } catch (error) {
+    console.error(`${name} failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database.dataSource), {
-    logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }),
+    logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }, 'stderr'),
   });
   try {
     await command.run(app, args, settings);

@@ -5,6 +5,7 @@ import { startWaypoint } from './bootstrap';
 import { RedisUnreachable } from './common/cluster-redis';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
+import { DataDirInUse } from './database/embedded-postgres';
 
 /** One line a person can act on, when the server cannot listen where it was told to. */
 function listenFailure(error: unknown, settings: Settings): string {
@@ -23,7 +24,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
 
 /** One line a person can act on, for the failures of starting once the port is known to be free. */
 function startFailure(error: unknown, settings: Settings): string {
-  if (error instanceof RedisUnreachable) return error.message;
+  if (error instanceof RedisUnreachable || error instanceof DataDirInUse) return error.message;
   const code = (error as NodeJS.ErrnoException)?.code;
   const message = (error as Error)?.message ?? String(error);
   if (settings.databaseUrl && code !== undefined) {

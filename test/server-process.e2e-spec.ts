@@ -51,6 +51,20 @@ function runToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
   });
 }
 
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli.js');
+
+/** Runs one CLI command to completion: its exit code, and its two output streams apart. */
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 function start(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
   const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], { env });
   let out = '';
@@ -149,6 +163,32 @@ describe('the server process', () => {
     } finally {
       await stop(server.child);
     }
+  });
+
+  it('keeps the embedded database to one process at a time, and a CLI command\'s standard output to its result', async () => {
+    const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', DATABASE_URL: undefined });
+    const server = await start(['--port', String(await freePort())], env);
+    let username: string;
+    try {
+      ({
+        player: { username },
+      } = await registerAndLogin(server.url));
+      // PGlite does not lock its folder: a second process writing it would corrupt it.
+      const busy = await runCli(['grant-role', username, 'analyst'], env);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain(`is in use by process ${server.child.pid}: stop it first`);
+      expect(busy.stdout).toBe('');
+      const second = await runToExit(['--port', String(await freePort())], env);
+      expect(second.code).toBe(1);
+      expect(second.stderr.trim()).toMatch(/^The embedded database in .* \(DATA_DIR\) is in use by process \d+: stop it first/);
+    } finally {
+      await stop(server.child);
+    }
+    const granted = await runCli(['grant-role', username, 'analyst'], env);
+    expect(granted.code).toBe(0);
+    // Log lines go to standard error; standard output is one JSON object a script can read.
+    expect(granted.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(granted.stdout)).toEqual({ playerId: expect.any(String), username, role: 'analyst', changed: true });
   });
 
   it('says in one line that the port is in use, and exits non-zero', async () => {
