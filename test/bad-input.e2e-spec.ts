@@ -55,6 +55,17 @@ describe('rejected position input', () => {
     await expectRejected(payload, 'invalid_position', message);
   });
 
+  it('answers a position sent with extra arguments before its ack, recording nothing', async () => {
+    const before = await countEvents(server.dataSource, 'PlayerMoved');
+    const answer = await new Promise((resolve) => socket.timeout(5_000).emit('position', { x: 1, y: 1, seq: 3 }, 'extra', (_: unknown, a: unknown) => resolve(a)));
+    expect(answer).toEqual({
+      ok: false,
+      error: { code: 'invalid_position', message: 'position takes one argument, the position object {x, y, z?, heading?, seq?} (then an optional ack); got 2' },
+    });
+    expect(await countEvents(server.dataSource, 'PlayerMoved')).toBe(before);
+    await expect(sendPosition(socket, { x: 0, y: 0, seq: 4 })).resolves.toEqual({ ok: true, seq: 4 });
+  });
+
   it('rejects coordinates outside the world as out_of_bounds, echoing seq', async () => {
     await expectRejected({ x: 1000.5, y: 0, seq: 9 }, 'out_of_bounds', /x=1000.5 is outside the world/, 9);
     await expectRejected({ x: 0, y: 0, z: -5000, seq: 10 }, 'out_of_bounds', /z=-5000/, 10);

@@ -4,6 +4,7 @@ import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGatew
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
 import { RecordMovement, RecordMovementResult } from '../movement/record-movement/record-movement.command';
+import { SeveralArguments } from '../movement/record-movement/movement-rules';
 import { ConnectPlayer } from './connect-player/connect-player.command';
 import { DisconnectPlayer } from './disconnect-player/disconnect-player.command';
 import { SessionData, SessionDirectory } from './session-directory';
@@ -51,9 +52,10 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
     // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
     // (docs/benchmarks.md). Bound before any await so no early position is missed.
-    socket.on('position', (payload: unknown, ack?: unknown) => {
-      if (typeof payload === 'function' && ack === undefined) void this.onPosition(socket, undefined, payload as Ack);
-      else void this.onPosition(socket, payload, typeof ack === 'function' ? (ack as Ack) : undefined);
+    socket.on('position', (...args: unknown[]) => {
+      // Socket.IO passes the ack, when there is one, as the last argument.
+      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+      void this.onPosition(socket, args.length > 1 ? new SeveralArguments(args.length) : args[0], ack);
     });
     try {
       const takeover = await this.sessions.claim(socket, player);

@@ -1,4 +1,4 @@
-import { decideMovement, initialMotionState, MotionState, MovementLimits } from './movement-rules';
+import { decideMovement, initialMotionState, MotionState, MovementLimits, SeveralArguments } from './movement-rules';
 
 const limits: MovementLimits = {
   world: { min: -100, max: 100 },
@@ -44,6 +44,12 @@ describe('decideMovement', () => {
     it('when the payload is bad, then the seq is echoed only if it is itself valid', () => {
       expect(decideMovement({ x: 'a', y: 1, seq: 5 }, state, limits, T0)).toMatchObject({ accepted: false, code: 'invalid_position', seq: 5 });
       expect(decideMovement({ x: 'a', y: 1, seq: -5 }, state, limits, T0)).toMatchObject({ accepted: false, seq: null });
+    });
+
+    it('when the message carried several arguments, then it is refused whole and still charged to the rate limit', () => {
+      const d = decideMovement(new SeveralArguments(2), state, limits, T0);
+      expect(d).toMatchObject({ accepted: false, code: 'invalid_position', message: expect.stringMatching(/takes one argument.*got 2$/), seq: null });
+      expect(d.state.tokens).toBe(state.tokens - 1);
     });
   });
 

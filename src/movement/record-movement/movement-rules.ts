@@ -32,6 +32,16 @@ export function initialMotionState(limits: MovementLimits, now: number, last: Mo
  * a database. Every message costs a token, valid or not, so a flood of garbage is
  * rate limited like a flood of moves.
  */
+/**
+ * A `position` message that carried more than one argument before its ack, as
+ * `emit('position', {x, y}, 'extra', ack)` sends: refused as a whole (and charged to the
+ * rate limit like any refusal) rather than read from its first argument, so a client
+ * with a bug hears of it.
+ */
+export class SeveralArguments {
+  constructor(readonly count: number) {}
+}
+
 export function decideMovement(payload: unknown, state: MotionState, limits: MovementLimits, now: number): MovementDecision {
   const { perSecond, burst } = limits.rateLimit;
   const tokens = Math.min(burst, state.tokens + ((now - state.refilledAt) / 1000) * perSecond);
@@ -81,6 +91,9 @@ export function decideMovement(payload: unknown, state: MotionState, limits: Mov
 
 /** The checked movement, or why the payload is not `{x, y, z?, heading?, seq?}`. */
 function parseShape(payload: unknown): MovementData | string {
+  if (payload instanceof SeveralArguments) {
+    return `position takes one argument, the position object {x, y, z?, heading?, seq?} (then an optional ack); got ${payload.count}`;
+  }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return `position must be a JSON object {x, y, z?, heading?, seq?}, got ${describe(payload)}`;
   }
