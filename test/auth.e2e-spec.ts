@@ -138,6 +138,13 @@ describe('Socket.IO handshake authentication', () => {
     expect(await refused(token)).toBe('unauthorized');
   });
 
+  it('refuses a valid token whose account no longer exists', async () => {
+    const { token, player } = await registerAndLogin(server.url);
+    // The server never removes an account; one removed by hand must not connect with an old token.
+    await server.dataSource.query(`DELETE FROM players WHERE id = $1`, [player.id]);
+    expect(await refused(token)).toBe('unauthorized');
+  });
+
   it('refuses an alg=none token', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     const body = Buffer.from(JSON.stringify({ sub: 'x', username: 'mallory', role: 'analyst' })).toString('base64url');

@@ -22,6 +22,6 @@ import { PasswordHasher } from './password-hasher';
   ],
   controllers: [AuthController],
   providers: [AuthService, PasswordHasher, AccessTokens],
-  exports: [AccessTokens, PasswordHasher],
+  exports: [AccessTokens, AuthService, PasswordHasher],
 })
 export class AuthModule {}

@@ -5,10 +5,12 @@ import { eventMetadata } from '../common/event-metadata';
 import { EventStore, isUniqueViolation } from '../event-store';
 import { PlayerLifecycleEvent, Role } from '../players/player-lifecycle.events';
 import { playerStreamId } from '../players/player-streams';
-import { FIND_PLAYER_BY_USERNAME, INSERT_PLAYER } from '../players/players.sql';
+import { FIND_PLAYER_BY_USERNAME, INSERT_PLAYER, PLAYER_EXISTS } from '../players/players.sql';
 import { AccessTokens } from './access-tokens';
 import { LoginResponse, RegisteredPlayer } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class AuthService {
@@ -38,6 +40,17 @@ export class AuthService {
       throw error;
     }
     return { id, username };
+  }
+
+  /**
+   * Whether the account a verified token names still exists. The server never removes
+   * an account, but one removed by hand must not go on connecting: its movements would
+   * fail the whole batch they share with others (last_positions refers to players).
+   */
+  async accountExists(playerId: string): Promise<boolean> {
+    if (!UUID.test(playerId)) return false;
+    const [{ exists }]: { exists: boolean }[] = await this.dataSource.query(PLAYER_EXISTS, [playerId]);
+    return exists;
   }
 
   async login(username: string, password: string): Promise<LoginResponse> {

@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
+import { AuthService } from '../auth/auth.service';
 import { RecordMovement, RecordMovementResult } from '../movement/record-movement/record-movement.command';
 import { SeveralArguments } from '../movement/record-movement/movement-rules';
 import { ConnectPlayer } from './connect-player/connect-player.command';
@@ -27,6 +28,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   constructor(
     private readonly commands: CommandBus,
     private readonly tokens: AccessTokens,
+    private readonly accounts: AuthService,
     private readonly ref: SocketServerRef,
     private readonly broadcaster: WorldBroadcaster,
     private readonly sessions: SessionDirectory,
@@ -43,7 +45,12 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       const player = this.tokens.verify(token as string);
       if (!player) return next(new Error('unauthorized'));
       socket.data.player = player;
-      next();
+      this.accounts.accountExists(player.id).then(
+        (exists) => next(exists ? undefined : new Error('unauthorized')),
+        // The database does not answer: let the connection through, to be refused the
+        // documented way (`error` unavailable) when the session cannot start.
+        () => next(),
+      );
     });
   }
 
