@@ -19,14 +19,27 @@ function listenFailure(error: unknown, settings: Settings): string {
   return `Cannot listen on ${where}: ${(error as Error)?.message ?? String(error)}`;
 }
 
+/**
+ * An error's message. Node.js reports a host name with several addresses (localhost:
+ * ::1 and 127.0.0.1) that all refused as an AggregateError with an empty message, its
+ * reasons inside.
+ */
+function describe(error: unknown): string {
+  const reasons = (error as { errors?: unknown }).errors;
+  if (Array.isArray(reasons) && reasons.length > 0) return reasons.map((reason) => (reason as Error)?.message ?? String(reason)).join('; ');
+  return (error as Error)?.message || (error as NodeJS.ErrnoException)?.code || String(error);
+}
+
 /** Network failures of a client connection: the database was not reached at all. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
 /** One line a person can act on, for the failures of starting once the port is known to be free. */
 function startFailure(error: unknown, settings: Settings): string {
   if (error instanceof RedisUnreachable || error instanceof DataDirInUse) return error.message;
+  // The port was free a moment ago, and taken by the time the server listened.
+  if ((error as NodeJS.ErrnoException)?.syscall === 'listen') return listenFailure(error, settings);
   const code = (error as NodeJS.ErrnoException)?.code;
-  const message = (error as Error)?.message ?? String(error);
+  const message = describe(error);
   if (settings.databaseUrl && code !== undefined) {
     if (UNREACHABLE.has(code)) return `Cannot reach the database at DATABASE_URL (${message}); start PostgreSQL, correct the URL, or unset DATABASE_URL to use the embedded one.`;
     // PostgreSQL's own refusals: bad password or role (28…), no such database (3D000).

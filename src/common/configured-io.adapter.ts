@@ -3,7 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
-import { ClusterRedis, redactRedisUrl } from './cluster-redis';
+import { ClusterRedis, redactRedisUrl, RedisLink } from './cluster-redis';
 
 /**
  * Socket.IO with the limits from the settings (the gateway decorator only takes
@@ -28,8 +28,9 @@ export class ConfiguredIoAdapter extends IoAdapter {
       serveClient: true,
     });
     if (this.settings.redisUrl) {
-      const pub = new ClusterRedis(this.settings.redisUrl, this.clusterLogger);
-      const sub = new ClusterRedis(this.settings.redisUrl, this.clusterLogger);
+      const link = new RedisLink(this.clusterLogger);
+      const pub = new ClusterRedis(this.settings.redisUrl, link, 'publisher');
+      const sub = new ClusterRedis(this.settings.redisUrl, link, 'subscriber');
       this.redisClients = [pub, sub];
       // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
       server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: 2000 }));

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Query, Req, StreamableFile } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ErrorDto } from '../common/error.dto';
 import { ReadsEveryone, ReadsPlayerParam } from './access/reader.guard';
 import { MovementRangeQueryDto, toMovementRange } from './dto/replay-query.dto';
-import { ErrorDto } from '../common/error.dto';
 import { MovementPageDto, PlayerSummaryDto, PositionDto } from './dto/replay.dto';
 import { ExportMovements } from './export-movements/export-movements.query';
 import { ListPlayers } from './list-players/list-players.query';
@@ -24,6 +24,7 @@ export class PlayersController {
   @ReadsEveryone()
   @ApiOperation({ summary: 'Every player with their last position and whether they are online (analysts)' })
   @ApiOkResponse({ type: [PlayerSummaryDto] })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'several nodes, and Redis does not answer: who is online on the others cannot be read' })
   list(): Promise<PlayerSummaryDto[]> {
     return this.queries.execute(new ListPlayers());
   }

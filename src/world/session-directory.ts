@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { RemoteSocket, Server, Socket } from 'socket.io';
 import { AuthenticatedPlayer } from '../auth/authenticated-player';
 import { SETTINGS, Settings } from '../config/settings';
@@ -72,7 +72,15 @@ export class SessionDirectory {
 
   /** Every node's players by id, from their sessions' data (the adapter asks each live node). */
   private async everyNode(): Promise<Map<string, OnlineElsewhere>> {
-    const sockets: RemoteSocket<never, SessionData>[] = await this.server().fetchSockets();
+    let sockets: RemoteSocket<never, SessionData>[];
+    try {
+      sockets = await this.server().fetchSockets();
+    } catch (error) {
+      // Redis is away: this node cannot tell who is online on the others. A 503 for the
+      // REST list; a connect, which lists them in `welcome`, is refused as `unavailable`.
+      this.logger.warn({ message: 'could not ask the other nodes who is online', error: String(error) });
+      throw new ServiceUnavailableException('who is online on the other nodes cannot be read while Redis does not answer; retry shortly');
+    }
     const seen = new Map<string, OnlineElsewhere>();
     for (const s of sockets) {
       const p = s.data.player;
