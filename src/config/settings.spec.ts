@@ -45,11 +45,18 @@ describe('settings', () => {
     [{ NODE_ENV: 'production' }, /JWT_SECRET: is required when NODE_ENV=production/],
     [{ MAX_POSITION_PAYLOAD_BYTES: '100' }, /below the minimum 256/],
     [{ MAX_HTTP_HEADER_BYTES: '8192' }, /MAX_HTTP_HEADER_BYTES: 8192 is below the minimum 16384/],
-    [{ DATABASE_URL: 'notaurl' }, /^Setting DATABASE_URL: is not a URL; expected something like postgresql:/],
-    [{ DATABASE_URL: 'mysql://u:secret@h/d' }, /^Setting DATABASE_URL: must be a postgresql:\/\/ or postgres:\/\/ URL/],
-    [{ REDIS_URL: 'localhost:6379' }, /^Setting REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ DATABASE_URL: 'notaurl' }, /^Setting DATABASE_URL: must start with postgresql:\/\/ or postgres:\/\/ or socket:, like postgresql:/],
+    [{ DATABASE_URL: 'mysql://u:secret@h/d' }, /^Setting DATABASE_URL: must start with postgresql:\/\//],
+    [{ REDIS_URL: 'localhost:6379' }, /^Setting REDIS_URL: must start with redis:\/\/ or rediss:\/\/ or \//],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('takes the connection strings the drivers take, Unix sockets included', () => {
+    for (const url of ['postgresql://user@/waypoint?host=/var/run/postgresql', 'postgres://u:pw@db:5433/w?sslmode=require', 'postgresql:///waypoint', 'socket:/var/run/postgresql?db=w']) {
+      expect(loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+    for (const url of ['redis://h:6379', 'rediss://:pw@h:6380/1', '/tmp/redis.sock']) expect(loadSettings({ DATA_DIR: dataDir(), REDIS_URL: url }).redisUrl).toBe(url);
   });
 
   it('never repeats a refused URL, which may hold a password', () => {

@@ -75,7 +75,7 @@ export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
   { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
-  { env: 'DATABASE_URL', flag: '--database-url', default: '(none)', meaning: 'PostgreSQL to use, as a postgresql:// URL. Unset: an embedded PostgreSQL (PGlite) in DATA_DIR.' },
+  { env: 'DATABASE_URL', flag: '--database-url', default: '(none)', meaning: 'PostgreSQL to use, as a postgresql:// (or socket:) connection string. Unset: an embedded PostgreSQL (PGlite) in DATA_DIR.' },
   { env: 'DATABASE_SCHEMA', default: 'public', meaning: 'Schema holding Waypoint tables (created if missing).' },
   { env: 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', default: '10000', meaning: 'PostgreSQL ends a session of this server left idle inside a transaction this long (idle_in_transaction_session_timeout), so a node that froze or lost its link mid-batch cannot hold replays at the live edge (REPLAY_LIVE_EDGE_WAIT_MS) for long; 0 = never. Far above any batch window. PostgreSQL only.' },
   { env: 'DATA_DIR', flag: '--data-dir', default: './.waypoint-data', meaning: 'Embedded database files and the generated JWT secret.' },
@@ -104,7 +104,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
-  { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
+  { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
   { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
 ];
@@ -131,18 +131,19 @@ function text(env: Env, name: string, fallback: string): string {
   return value === undefined || value === '' ? fallback : value;
 }
 
-/** An optional URL setting: unset or empty is null; otherwise it must parse and use one of `schemes`. */
-function serviceUrl(env: Env, name: string, schemes: string[], example: string): string | null {
+/**
+ * An optional connection setting: unset or empty is null; otherwise it must start with
+ * one of `forms` (a scheme such as postgresql://, or / for a Unix socket path). Only
+ * the form is checked: the drivers accept more than the WHATWG URL parser does (a
+ * username with the host left to a ?host= socket folder, say), and the value is not
+ * repeated in the message, as it may hold a password.
+ */
+function connectionSetting(env: Env, name: string, forms: string[], example: string): string | null {
   const value = env[name];
   if (value === undefined || value === '') return null;
-  let protocol: string;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    // (Not echoed: it may hold a password.)
-    throw new SettingsError(name, `is not a URL; expected something like ${example}`);
+  if (!forms.some((form) => value.toLowerCase().startsWith(form))) {
+    throw new SettingsError(name, `must start with ${forms.join(' or ')}, like ${example}`);
   }
-  if (!schemes.includes(protocol)) throw new SettingsError(name, `must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL, like ${example}`);
   return value;
 }
 
@@ -213,7 +214,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
   return {
     host: text(merged, 'HOST', '127.0.0.1'),
     port: number(merged, 'PORT', 5000, { min: 0, max: 65535, integer: true }),
-    databaseUrl: serviceUrl(merged, 'DATABASE_URL', ['postgresql:', 'postgres:'], 'postgresql://user@host:5432/database'),
+    databaseUrl: connectionSetting(merged, 'DATABASE_URL', ['postgresql://', 'postgres://', 'socket:'], 'postgresql://user@host:5432/database'),
     databaseSchema: schema,
     databaseIdleTransactionTimeoutMs: number(merged, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 10_000, { min: 0, max: 86_400_000, integer: true }),
     dataDir,
@@ -255,7 +256,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    redisUrl: serviceUrl(merged, 'REDIS_URL', ['redis:', 'rediss:'], 'redis://host:6379'),
+    redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
   };
 }
 
