@@ -1,6 +1,6 @@
 import { Socket } from 'socket.io-client';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { freshSchema, startTestServer, TestServer } from './support/test-server';
+import { freshSchema, itOnEmbedded, startTestServer, TestServer } from './support/test-server';
 
 describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
   let server: TestServer;
@@ -111,6 +111,28 @@ describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
       // The embedded database's data folder is this server's alone: nothing may have gone
       // to public (a shared PostgreSQL's public schema may hold anything).
       if (!process.env.DATABASE_URL) expect(await tablesIn('public')).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  itOnEmbedded('moves the tables an earlier version left in public into DATABASE_SCHEMA, keeping what they hold', async () => {
+    const first = await startTestServer();
+    const { token } = await registerAndLogin(first.url);
+    const c = await connect(first.url, token);
+    await sendPosition(c.socket, { x: 56, y: -78, seq: 1 });
+    c.socket.close();
+    // The layout an earlier version left for DATABASE_SCHEMA=legacy: TypeORM's migrations
+    // table in that schema, every other table in public.
+    await first.dataSource.query(`CREATE SCHEMA legacy`);
+    await first.dataSource.query(`ALTER TABLE public.migrations SET SCHEMA legacy`);
+    const again = await first.restart({ DATABASE_SCHEMA: 'legacy' });
+    try {
+      const { socket, welcome } = await connect(again.url, token);
+      socket.close();
+      expect(welcome.position).toMatchObject({ x: 56, y: -78 });
+      const tables = await again.dataSource.query(`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_name = 'events'`);
+      expect(tables).toEqual([{ schema: 'legacy', name: 'events' }]);
     } finally {
       await again.close();
     }

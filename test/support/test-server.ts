@@ -27,6 +27,8 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
 export const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 /** The same for one test of a suite that otherwise runs on both databases. */
 export const itOnPostgres = process.env.DATABASE_URL ? it : it.skip;
+/** A test of the embedded database alone, skipped (and shown as skipped) on PostgreSQL. */
+export const itOnEmbedded = process.env.DATABASE_URL ? it.skip : it;
 
 export function freshSchema(): string {
   return `t_${randomBytes(6).toString('hex')}`;
