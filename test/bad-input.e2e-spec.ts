@@ -64,6 +64,12 @@ describe('rejected position input', () => {
     });
     expect(await countEvents(server.dataSource, 'PlayerMoved')).toBe(before);
     await expect(sendPosition(socket, { x: 0, y: 0, seq: 4 })).resolves.toEqual({ ok: true, seq: 4 });
+    // A wrapper's `emit('position', pos, maybeAck)` with no ack sends a trailing null: still one argument.
+    const recorded = new Promise((resolve) => socket.once('error', resolve));
+    socket.emit('position', { x: 0, y: 0, seq: 5 }, undefined);
+    await expect(sendPosition(socket, { x: 1, y: 0, seq: 6 })).resolves.toEqual({ ok: true, seq: 6 });
+    expect(await Promise.race([recorded, new Promise((r) => setTimeout(() => r('no error'), 100))])).toBe('no error');
+    expect(await countEvents(server.dataSource, 'PlayerMoved')).toBe(before + 3);
   });
 
   it('rejects coordinates outside the world as out_of_bounds, echoing seq', async () => {

@@ -101,8 +101,9 @@ const stateColumns = (json: string) => `stream_id AS "streamId", ${json} AS json
  * before the window.
  *
  * The window is read forwards, from its oldest event: `bound` first counts $3 entries
- * back from the instant in the time index alone (an index-only scan, ~60 leaf pages),
- * then `scanned` reads the rows from there on in order. Read backwards, as the window is
+ * back from the instant in the time index alone (an index-only scan, ~80 leaf pages for
+ * 20,000 events; pages not yet marked all-visible by VACUUM, the newest ones, cost a
+ * heap visit each), then `scanned` reads the rows from there on in order. Read backwards, as the window is
  * defined, the heap pages came from disk one 8 kB read at a time, for the kernel reads
  * ahead only forwards: a snapshot whose instant was not in the page cache took 135 ms
  * in SQL against 50 ms read forwards (docs/benchmarks.md, ninth pass). One statement sees

@@ -391,6 +391,7 @@ export class EventQueries {
    * the streams you need that are absent.
    */
   async newestPerStreamBefore(type: string, at: Date, window: number, spec: ExportSpec): Promise<NewestStates> {
+    if (!Number.isInteger(window) || window < 1) throw new RangeError(`the window must be a whole number of events, at least 1; got ${window}`);
     const sql = newestPerStreamBeforeSql(jsonObjectSql(spec));
     // Each half of the streams on its own backend, at once (see newestPerStreamBeforeSql).
     const halves = this.twoConnections ? [0, 1] : [null];

@@ -62,6 +62,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     socket.on('position', (...args: unknown[]) => {
       // Socket.IO passes the ack, when there is one, as the last argument.
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+      // `emit('position', pos, maybeAck)` with no ack sends a trailing null: not an argument.
+      while (args.length > 1 && (args[args.length - 1] === null || args[args.length - 1] === undefined)) args.pop();
       void this.onPosition(socket, args.length > 1 ? new SeveralArguments(args.length) : args[0], ack);
     });
     try {

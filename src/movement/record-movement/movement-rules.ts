@@ -27,12 +27,6 @@ export function initialMotionState(limits: MovementLimits, now: number, last: Mo
 }
 
 /**
- * Decides one `position` message: (payload, state) → accepted movement or a coded
- * rejection, and the next state. Pure, so every rule is tested without sockets or
- * a database. Every message costs a token, valid or not, so a flood of garbage is
- * rate limited like a flood of moves.
- */
-/**
  * A `position` message that carried more than one argument before its ack, as
  * `emit('position', {x, y}, 'extra', ack)` sends: refused as a whole (and charged to the
  * rate limit like any refusal) rather than read from its first argument, so a client
@@ -42,6 +36,12 @@ export class SeveralArguments {
   constructor(readonly count: number) {}
 }
 
+/**
+ * Decides one `position` message: (payload, state) → accepted movement or a coded
+ * rejection, and the next state. Pure, so every rule is tested without sockets or
+ * a database. Every message costs a token, valid or not, so a flood of garbage is
+ * rate limited like a flood of moves.
+ */
 export function decideMovement(payload: unknown, state: MotionState, limits: MovementLimits, now: number): MovementDecision {
   const { perSecond, burst } = limits.rateLimit;
   const tokens = Math.min(burst, state.tokens + ((now - state.refilledAt) / 1000) * perSecond);
