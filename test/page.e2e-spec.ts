@@ -270,7 +270,10 @@ describe('the game page at / in a real browser', () => {
     await waitUntilPlaying(page);
 
     expect(await pagePosition(page)).toEqual(placeOf(last));
-    expect(await page.textContent('#coords')).toContain(`x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`);
+    // The HUD is drawn on the next animation frame, which a loaded machine may delay.
+    const shown = `x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`;
+    await page.waitForFunction((text) => document.querySelector('#coords')?.textContent?.includes(text), shown, { timeout: 5_000 });
+    expect(await page.textContent('#coords')).toContain(shown);
   });
 
   it('says "signed in elsewhere" when another session takes over, and stops sending', async () => {

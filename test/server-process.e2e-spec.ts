@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { productionNodeFlags } from './load/production-start';
-import { freshSchema, itOnPostgres } from './support/test-server';
+import { dropSchema, freshSchema, itOnPostgres } from './support/test-server';
 
 /**
  * The real start command (`node FLAGS dist/src/main.js` as package.json's start:prod
@@ -111,7 +111,19 @@ function startRedis(port: number): Promise<ChildProcess> {
   });
 }
 
+/** The schemas the server processes of this suite were given, dropped at its end. */
+const schemasOfThisSuite: string[] = [];
+function schemaOfThisSuite(): string {
+  const schema = freshSchema();
+  schemasOfThisSuite.push(schema);
+  return schema;
+}
+
 describe('the server process', () => {
+  afterAll(async () => {
+    if (process.env.DATABASE_URL) await Promise.all(schemasOfThisSuite.map((schema) => dropSchema(process.env.DATABASE_URL!, schema)));
+  });
+
   beforeAll(() => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with npm test (it builds first)`);
   });
@@ -145,7 +157,7 @@ describe('the server process', () => {
     const env = baseEnv({
       DATA_DIR: dataDir,
       JWT_SECRET: 'a-test-secret-long-enough-to-use',
-      ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : { DATABASE_URL: undefined }),
+      ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schemaOfThisSuite() } : { DATABASE_URL: undefined }),
     });
     const port = await freePort();
     let server = await start(['--port', String(port)], env);
@@ -201,7 +213,7 @@ describe('the server process', () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)));
     try {
-      const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : {}) });
+      const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schemaOfThisSuite() } : {}) });
       const { code, stderr } = await runToExit(['--port', String(port)], env);
       expect(code).toBe(1);
       expect(stderr.trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: stop the other server or choose another port with --port or PORT.`);
@@ -211,7 +223,7 @@ describe('the server process', () => {
   });
 
   it('says in one line that the host is unusable, and exits non-zero', async () => {
-    const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: freshSchema() } : {}) });
+    const env = baseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')), JWT_SECRET: 'a-test-secret-long-enough-to-use', ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schemaOfThisSuite() } : {}) });
     // 192.0.2.1 (TEST-NET-1) is never an address of this machine; nothing is sent to it.
     const { code, stderr } = await runToExit(['--host', '192.0.2.1', '--port', String(await freePort())], env);
     expect(code).toBe(1);
@@ -239,7 +251,7 @@ describe('the server process', () => {
     const env = baseEnv({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')),
       JWT_SECRET: 'a-test-secret-long-enough-to-use',
-      DATABASE_SCHEMA: freshSchema(),
+      DATABASE_SCHEMA: schemaOfThisSuite(),
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     });
     try {
