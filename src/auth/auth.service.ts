@@ -5,12 +5,18 @@ import { eventMetadata } from '../common/event-metadata';
 import { EventStore, isUniqueViolation } from '../event-store';
 import { PlayerLifecycleEvent, Role } from '../players/player-lifecycle.events';
 import { playerStreamId } from '../players/player-streams';
-import { FIND_PLAYER_BY_USERNAME, INSERT_PLAYER, PLAYER_EXISTS } from '../players/players.sql';
+import { isUuid } from '../players/player-ids';
+import { ACCOUNT_BY_ID, FIND_PLAYER_BY_USERNAME, INSERT_PLAYER } from '../players/players.sql';
 import { AccessTokens } from './access-tokens';
 import { LoginResponse, RegisteredPlayer } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An account as it stands now. */
+export interface Account {
+  id: string;
+  username: string;
+  role: Role;
+}
 
 @Injectable()
 export class AuthService {
@@ -43,14 +49,16 @@ export class AuthService {
   }
 
   /**
-   * Whether the account a verified token names still exists. The server never removes
-   * an account, but one removed by hand must not go on connecting: its movements would
-   * fail the whole batch they share with others (last_positions refers to players).
+   * The account a verified token names, as it stands now: null if there is none. Its
+   * role is read here rather than from the token so that a grant or a revoke applies at
+   * once; and the server never removes an account, but one removed by hand must not go
+   * on reading or connecting (its movements would fail the whole batch they share with
+   * others: last_positions refers to players).
    */
-  async accountExists(playerId: string): Promise<boolean> {
-    if (!UUID.test(playerId)) return false;
-    const [{ exists }]: { exists: boolean }[] = await this.dataSource.query(PLAYER_EXISTS, [playerId]);
-    return exists;
+  async account(playerId: string): Promise<Account | null> {
+    if (!isUuid(playerId)) return null;
+    const [account]: Account[] = await this.dataSource.query(ACCOUNT_BY_ID, [playerId]);
+    return account ?? null;
   }
 
   async login(username: string, password: string): Promise<LoginResponse> {

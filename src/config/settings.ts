@@ -192,6 +192,13 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
  */
 export const usesEmbeddedDatabase = (settings: Settings): boolean => settings.databaseUrl === null;
 
+/**
+ * Whether statements run often may be named prepared statements, planned once per pooled
+ * connection: not on the embedded database, whose connections share one session, nor for
+ * tools that open the event store without settings.
+ */
+export const mayPrepareStatements = (settings: Settings | undefined): boolean => settings !== undefined && !usesEmbeddedDatabase(settings);
+
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
+import { DEFAULT_LIVE_EDGE_WAIT_MS, mayPrepareStatements, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
 import { driverPool } from '../database/data-source';
 import { databaseClock, lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
@@ -181,7 +181,7 @@ export class EventQueries {
 
   /** How long a read at the live edge waits for appends in flight (REPLAY_LIVE_EDGE_WAIT_MS). */
   private readonly liveEdgeWaitMs: number;
-  /** Whether small statements run often may be prepared: not on the embedded database, whose connections share one session. */
+  /** See mayPrepareStatements. */
   private readonly preparedStatements: boolean;
   /**
    * Whether reads look at the live edge: not on the embedded database, whose one session
@@ -196,7 +196,7 @@ export class EventQueries {
     this.pool = driverPool(dataSource);
     this.twoConnections = (this.pool?.options.max ?? 1) > 1;
     this.liveEdgeWaitMs = settings?.replayLiveEdgeWaitMs ?? DEFAULT_LIVE_EDGE_WAIT_MS;
-    this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
+    this.preparedStatements = mayPrepareStatements(settings);
     this.watchesLiveEdge = !(settings && usesEmbeddedDatabase(settings));
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { DEFAULT_OUTCOME_CHECK_MS, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
+import { DEFAULT_OUTCOME_CHECK_MS, SETTINGS, Settings, mayPrepareStatements } from '../config/settings';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { driverPool } from '../database/data-source';
@@ -64,7 +64,7 @@ export class EventStore {
     private readonly dataSource: DataSource,
     @Optional() @Inject(SETTINGS) settings?: Settings,
   ) {
-    this.preparedStatements = settings ? !usesEmbeddedDatabase(settings) : false;
+    this.preparedStatements = mayPrepareStatements(settings);
     this.outcomeCheckMs = settings?.appendBatch.outcomeCheckMs ?? DEFAULT_OUTCOME_CHECK_MS;
   }
 

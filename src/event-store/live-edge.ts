@@ -82,17 +82,23 @@ export class LiveEdgeNotSettled extends Error {
 }
 
 /**
- * `prepared`: run the statements as named prepared statements (each pooled connection
- * plans them once); not on the embedded database, whose connections share one session.
+ * One of the statements above, with its values: as a named prepared statement (each
+ * pooled connection plans it once) when `prepared`, else as plain text (the embedded
+ * database, whose connections share one session; see mayPrepareStatements).
  */
-/** The database's clock, in milliseconds: the clock events are stamped with. */
-export async function databaseClock(pool: Pool, prepared: boolean): Promise<Date> {
-  return (await pool.query<{ now: Date }>(prepared ? CLOCK : CLOCK.text)).rows[0].now;
+function statement(named: { name: string; text: string }, prepared: boolean, values: unknown[] = []): { name?: string; text: string; values: unknown[] } {
+  return prepared ? { ...named, values } : { text: named.text, values };
 }
 
+/** The database's clock, in milliseconds: the clock events are stamped with. */
+export async function databaseClock(pool: Pool, prepared: boolean): Promise<Date> {
+  return (await pool.query<{ now: Date }>(statement(CLOCK, prepared))).rows[0].now;
+}
+
+/** The clock, then the appends in flight and what of history is settled (see LiveEdge). */
 export async function lookAtLiveEdge(pool: Pool, prepared: boolean): Promise<LiveEdge> {
   const now = await databaseClock(pool, prepared);
-  const holders = (await pool.query<{ vxid: string; since: Date | null }>(prepared ? HOLDERS : HOLDERS.text)).rows;
+  const holders = (await pool.query<{ vxid: string; since: Date | null }>(statement(HOLDERS, prepared))).rows;
   let settled: number | null = now.getTime();
   const inFlight: string[] = [];
   for (const { vxid, since } of holders) {
@@ -118,8 +124,7 @@ export async function waitForAppends(pool: Pool, inFlight: string[], budgetMs: n
   if (inFlight.length === 0) return;
   const started = Date.now();
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(pause * 2, LAST_POLL_MS)) {
-    const query = prepared ? { ...STILL_IN_FLIGHT, values: [inFlight] } : { text: STILL_IN_FLIGHT.text, values: [inFlight] };
-    const [{ open }] = (await pool.query<{ open: number }>(query)).rows;
+    const [{ open }] = (await pool.query<{ open: number }>(statement(STILL_IN_FLIGHT, prepared, [inFlight]))).rows;
     if (open === 0) return;
     const waited = Date.now() - started;
     if (waited >= budgetMs) throw new LiveEdgeNotSettled(budgetMs, open);

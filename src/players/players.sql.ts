@@ -7,5 +7,6 @@ export const FIND_PLAYER_BY_USERNAME = `
 export const SET_PLAYER_ROLE = `
   UPDATE players SET role = $2 WHERE id = $1`;
 
-/** Whether an account still exists: tokens are signed for an id and outlive an account removed by hand. */
-export const PLAYER_EXISTS = `SELECT EXISTS (SELECT 1 FROM players WHERE id = $1::uuid) AS "exists"`;
+/** The account a token speaks for, read per request or connection: roles change, and tokens outlive accounts removed by hand. */
+export const ACCOUNT_BY_ID = `
+  SELECT id::text, username, role FROM players WHERE id = $1::uuid`;

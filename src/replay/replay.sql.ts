@@ -1,10 +1,6 @@
 // SQL of the replay module over accounts and the last-position projection.
 // Movement history itself is read through EventQueries (src/event-store).
 
-/** The account a token speaks for, read per request so role changes apply at once. */
-export const READER_ACCOUNT = `
-  SELECT id::text, username, role FROM players WHERE id = $1::uuid`;
-
 export const PLAYERS_BY_IDS = `
   SELECT id::text, username FROM players WHERE id = ANY($1::uuid[])`;
 

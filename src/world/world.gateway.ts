@@ -45,8 +45,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       const player = this.tokens.verify(token as string);
       if (!player) return next(new Error('unauthorized'));
       socket.data.player = player;
-      this.accounts.accountExists(player.id).then(
-        (exists) => next(exists ? undefined : new Error('unauthorized')),
+      this.accounts.account(player.id).then(
+        (account) => next(account ? undefined : new Error('unauthorized')),
         // The database does not answer: let the connection through, to be refused the
         // documented way (`error` unavailable) when the session cannot start.
         () => next(),

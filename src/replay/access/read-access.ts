@@ -1,11 +1,7 @@
-import { Role } from '../../players/player-lifecycle.events';
+import type { Account } from '../../auth/auth.service';
 
 /** Who is reading: the token's player, with the role the database holds now. */
-export interface Reader {
-  id: string;
-  username: string;
-  role: Role;
-}
+export type Reader = Account;
 
 /** What a request reads: everything (the world, every player), or the history of some players. */
 export type ReadScope = { kind: 'everyone' } | { kind: 'players'; ids: string[] };

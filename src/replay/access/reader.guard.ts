@@ -1,10 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
 import { AccessTokens } from '../../auth/access-tokens';
-import { isUuid } from '../dto/replay-query.dto';
-import { READER_ACCOUNT } from '../replay.sql';
+import { AuthService } from '../../auth/auth.service';
+import { isUuid } from '../../players/player-ids';
 import { ReadScope, Reader, refuseRead } from './read-access';
 
 /** How a route's scope is found in its request. */
@@ -39,7 +38,7 @@ type ReaderRequest = Request & { reader?: Reader };
 export class ReaderGuard implements CanActivate {
   constructor(
     private readonly tokens: AccessTokens,
-    private readonly dataSource: DataSource,
+    private readonly accounts: AuthService,
     private readonly reflector: Reflector,
   ) {}
 
@@ -47,7 +46,7 @@ export class ReaderGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<ReaderRequest>();
     const claims = this.tokens.verify(AccessTokens.fromAuthorizationHeader(request.headers.authorization));
     if (!claims || !isUuid(claims.id)) throw new UnauthorizedException('a valid access token is required: Authorization: Bearer <token> from POST /auth/login');
-    const [account]: Reader[] = await this.dataSource.query(READER_ACCOUNT, [claims.id]);
+    const account: Reader | null = await this.accounts.account(claims.id);
     if (!account) throw new UnauthorizedException('the access token belongs to an account that no longer exists');
     request.reader = account;
     const scopeOf = this.reflector.get<ScopeOf | undefined>(SCOPE, context.getHandler());

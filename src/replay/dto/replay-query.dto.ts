@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
+import { isUuid } from '../../players/player-ids';
 import { IsIsoInstant, parseIsoInstant } from './iso-instant';
 
 export const MAX_PAGE_SIZE = 10_000;
@@ -10,9 +11,6 @@ export const MAX_PLAYERS_PER_RANGE = 1_000;
 
 const CURSOR = /^[1-9][0-9]{0,18}$/;
 const LIMIT = /^[0-9]{1,6}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
 
 /** `from`, `to`, `after` and `limit` of the movement endpoints. Values stay strings here; see toMovementRange. */
 export class MovementRangeQueryDto {

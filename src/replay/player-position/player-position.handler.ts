@@ -1,7 +1,7 @@
 import { NotFoundException } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { isUuid } from '../dto/replay-query.dto';
+import { isUuid } from '../../players/player-ids';
 import { PositionDto } from '../dto/replay.dto';
 import { PLAYER_WITH_LAST_POSITION } from '../replay.sql';
 import { LastPositionRow, toPosition } from './last-position-row';

@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { EventQueries, EventRange } from '../../event-store';
 import { PLAYER_MOVED } from '../../movement/position';
 import { movementStreamId } from '../../players/player-streams';
-import { isUuid, MovementRangeRequest } from '../dto/replay-query.dto';
+import { isUuid } from '../../players/player-ids';
+import { MovementRangeRequest } from '../dto/replay-query.dto';
 import { PLAYERS_BY_IDS } from '../replay.sql';
 
 /**
