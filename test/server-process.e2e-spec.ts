@@ -303,6 +303,9 @@ describe('the server process', () => {
         if (await seen.then(() => true, () => false)) break;
         if (Date.now() > deadline) throw new Error(`node B heard nothing from node A within 20 s of Redis coming back:\n${a.output()}`);
       }
+      // Logged once all of the node's clients are back; the publishing one, which carried
+      // the broadcast just seen, may be back before the subscribing one.
+      for (const deadline = Date.now() + 10_000; !a.output().includes('Redis is back') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
       expect(a.output()).toContain('Redis is back');
     } finally {
       for (const socket of sockets) socket.close();
