@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
-import { analyst, get, pageWhileWriting, sleep } from './replay-support';
+import { analyst, get, pageWhileWriting, sleep, untilClockPasses } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
@@ -23,6 +24,11 @@ const event = (streamId: string, streamVersion: number, type: string, data: obje
 /** Settles to 'pending' if `promise` has not settled within `ms`. */
 async function stateAfter(promise: Promise<unknown>, ms: number): Promise<'pending' | 'settled'> {
   return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), sleep(ms).then(() => 'pending' as const)]);
+}
+
+/** Appends `events`, then waits out their millisecond (see untilClockPasses). */
+async function appendedAndPast(store: EventStore, db: DataSource, events: VersionedNewEvent[]): Promise<void> {
+  await untilClockPasses(db, (await store.appendBatch(events)).recordedAt);
 }
 
 /**
@@ -103,7 +109,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
     const impatient = new EventQueries(server.dataSource, { ...server.settings, replayLiveEdgeWaitMs: 150 });
     const early = await heldOpen([event('refuse-a', 1, type)]);
     await sleep(5);
-    await store.appendBatch([event('refuse-b', 1, type)]);
+    await appendedAndPast(store, server.dataSource, [event('refuse-b', 1, type)]);
     // The old reader answered at once with refuse-b alone, its cursor then past refuse-a for good.
     await expect(impatient.readJsonPage(range, POSITIONS, 100)).rejects.toBeInstanceOf(LiveEdgeNotSettled);
     await early.commit();
@@ -115,7 +121,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
     const range: EventRange = { type, streamIds: null, from: null, to: null, after: null };
     const early = await heldOpen([event('edge-a', 1, type)]);
     await sleep(5);
-    await store.appendBatch([event('edge-b', 1, type)]);
+    await appendedAndPast(store, server.dataSource, [event('edge-b', 1, type)]);
 
     const page = positionsOf(range);
     // Without the wait the page would hold edge-b alone, and a cursor after it would never see edge-a.
@@ -135,7 +141,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
     for (let round = 1; round <= 5; round++) {
       const early = await heldOpen([event('chain-a', round, type), event('chain-c', round, type)]);
       await sleep(3);
-      await store.appendBatch([event('chain-b', round, type)]);
+      await appendedAndPast(store, server.dataSource, [event('chain-b', round, type)]);
       const reading = positionsOf({ ...range, after }, 2);
       // The page waits for the earlier append: the race is really run, every round.
       expect(await stateAfter(reading, 50)).toBe('pending');
@@ -249,7 +255,7 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
       }),
     ).finally(() => (writing = false));
 
-    const seen: { position: number }[] = await pageWhileWriting(`${server.url}/movements?limit=3`, boss.token, () => writing, 0);
+    const seen: { position: number }[] = await pageWhileWriting(server.dataSource, `${server.url}/movements?limit=3`, boss.token, () => writing, 0);
     await writers;
     for (const s of sockets) s.close();
     const stored = await server.dataSource.query(`SELECT global_position::int AS p FROM events WHERE type = 'PlayerMoved' ORDER BY recorded_at, global_position`);
@@ -271,7 +277,7 @@ describeOnPostgres('a batch left open by a node that froze (DATABASE_IDLE_TRANSA
     const queries = server.running.app.get(EventQueries);
     const type = `Frozen${randomUUID().slice(0, 8)}`;
     const frozen = await heldOpen([event('frozen-a', 1, type)]);
-    await store.appendBatch([event('frozen-b', 1, type)]);
+    await appendedAndPast(store, server.dataSource, [event('frozen-b', 1, type)]);
     // The node holding `frozen` sends nothing more; PostgreSQL ends its session after 300 ms
     // idle, which releases the appending lock, and the page answers within its 2 s wait.
     const page = await queries.readJsonPage({ type, streamIds: null, from: null, to: null, after: null }, POSITIONS, 100);

@@ -1,4 +1,5 @@
 import { request as httpRequest, IncomingMessage } from 'node:http';
+import { DataSource } from 'typeorm';
 import { runRoleCommand } from '../src/roles/role.commands';
 import { LoggedIn, registerAndLogin } from './support/clients';
 import { TestServer } from './support/test-server';
@@ -47,16 +48,36 @@ export async function allPages(url: string, token: string): Promise<{ items: any
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Resolves once the database's clock, in the milliseconds events are stamped in, is past
+ * `instant` (by default, the clock's own reading now). A read across players at the live
+ * edge ends before the millisecond it looked in, because an append that takes the lock just
+ * after the look may still stamp events in it (docs/replay-api.md): a movement acknowledged
+ * in that very millisecond is rightly left to the next read. Tests that expect what was
+ * just acknowledged in their next read wait out its millisecond first.
+ */
+export async function untilClockPasses(db: DataSource, instant?: Date): Promise<void> {
+  const clock = async (): Promise<Date> => (await db.query(`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`))[0].now;
+  const past = instant ?? (await clock());
+  while ((await clock()).getTime() <= past.getTime()) await sleep(1);
+}
+
+/**
  * Follows a page chain from `base` (a movements URL with a query) while movements are
  * still being written, and on to the end once `writing()` says they no longer are: every
  * item seen, in order. At the live edge (nextCursor null) it asks again after
  * `pauseAtEdgeMs`, continuing after the last item it has.
  */
-export async function pageWhileWriting(base: string, token: string, writing: () => boolean, pauseAtEdgeMs = 10): Promise<any[]> {
+export async function pageWhileWriting(db: DataSource, base: string, token: string, writing: () => boolean, pauseAtEdgeMs = 10): Promise<any[]> {
   const seen: any[] = [];
   let cursor: number | null = null;
+  let lastPass = false;
   for (;;) {
     const stillWriting = writing();
+    if (!stillWriting && !lastPass) {
+      // Everything is acknowledged: the reads from here on must see all of it.
+      lastPass = true;
+      await untilClockPasses(db);
+    }
     const res = await get(cursor === null ? base : `${base}&after=${cursor}`, token);
     expect(res.status).toBe(200);
     seen.push(...res.body.items);

@@ -3,17 +3,21 @@ import { Socket } from 'socket.io-client';
 import { importEvents } from '../src/event-store';
 import { ExportMonitor } from '../src/replay/export-movements/export-monitor';
 import { runRoleCommand } from '../src/roles/role.commands';
-import { allPages, analyst, eventually, get, openStream, pageWhileWriting, parseCsv, sleep } from './replay-support';
+import { allPages, analyst, eventually, get, openStream, pageWhileWriting, parseCsv, sleep, untilClockPasses } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { startTestServer, TestServer } from './support/test-server';
 
-/** The movements a test recorded, as the events table holds them (the source of truth). */
+/**
+ * The movements a test recorded, as the events table holds them (the source of truth);
+ * resolves once the clock is past the newest, so a read across players made next finds it.
+ */
 async function recorded(server: TestServer, playerIds: string[]): Promise<any[]> {
   const rows = await server.dataSource.query(
     `SELECT global_position::int AS position, stream_id, data, metadata->>'eventId' AS id, recorded_at
      FROM events WHERE type = 'PlayerMoved' AND stream_id = ANY($1) ORDER BY recorded_at, global_position`,
     [playerIds.map((id) => `movement-${id}`)],
   );
+  if (rows.length) await untilClockPasses(server.dataSource, new Date(rows[rows.length - 1].recorded_at));
   return rows.map((r: any) => ({
     id: r.id,
     playerId: r.stream_id.slice('movement-'.length),
@@ -296,7 +300,7 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
         }),
       ).finally(() => (writing = false));
 
-      const seen = await pageWhileWriting(`${server.url}/movements?players=${ids.join(',')}&limit=7`, boss.token, () => writing);
+      const seen = await pageWhileWriting(server.dataSource, `${server.url}/movements?players=${ids.join(',')}&limit=7`, boss.token, () => writing);
       await writers;
       const positions = seen.map((m) => m.position);
       expect(new Set(positions).size).toBe(positions.length);
