@@ -22,13 +22,15 @@ describe('AppendLane', () => {
     // 0.5 ms for 600 ms, the loop idling in between. With a 50 ms window that is a dozen
     // windows. A timer re-armed by every arrival kept being pushed past its due time and
     // fired only when the stream paused (often one batch in all, or gaps of 100-500 ms).
+    // The thread sleeps between messages rather than spinning: a spinning thread takes a
+    // whole core, and on a 2-core machine that left the lane's timers one core to share.
     const windowMs = 50;
     const { lane, batches } = laneRecordingBatches(windowMs, 5);
     const sender = new Worker(
       `const { parentPort } = require('node:worker_threads');
+       const nap = new Int32Array(new SharedArrayBuffer(4));
        const end = Date.now() + 600;
-       let next = performance.now();
-       while (Date.now() < end) { next += 0.5; while (performance.now() < next); parentPort.postMessage(1); }
+       while (Date.now() < end) { Atomics.wait(nap, 0, 0, 0.25); parentPort.postMessage(1); }
        parentPort.postMessage(0);`,
       { eval: true },
     );
@@ -38,9 +40,14 @@ describe('AppendLane', () => {
     await lane.drain();
     const gaps = streamed.slice(1).map((b, i) => b.at - streamed[i].at);
     expect(streamed.length).toBeGreaterThanOrEqual(8);
-    // About one window apart: never sooner, and not held back by the arrivals.
+    // About one window apart: never sooner, and not held back by the arrivals. Judged by
+    // the median and by how many run late, not by the longest: a GC pause, or the machine
+    // busy elsewhere, may delay one timer with no fault of the lane's. Held back by the
+    // arrivals, gaps were 54-131 ms with a median of 56-65; here they are 49-51.
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(windowMs - 5);
-    expect(Math.max(...gaps)).toBeLessThan(windowMs + 30);
+    const sorted = [...gaps].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThanOrEqual(windowMs + 3);
+    expect(gaps.filter((gap) => gap >= windowMs + 30).length).toBeLessThanOrEqual(Math.floor(gaps.length / 5));
   });
 
   it('given a quiet lane, when a position arrives, then it is appended at once', async () => {
