@@ -7,6 +7,7 @@ import {
   eventually,
   GamePage,
   holdKey,
+  hudText,
   lastRecordedMove,
   launchChromium,
   openGame,
@@ -107,8 +108,8 @@ describe('the game page at / in a real browser', () => {
     expect(canvas!.width).toBeGreaterThan(300);
     expect(canvas!.height).toBeGreaterThan(300);
     expect(await pagePosition(page)).toEqual(ORIGIN);
-    expect(await page.textContent('#who')).toBe(username);
-    expect(await page.textContent('#coords')).toContain('x 0.0  y 0.0');
+    expect(await hudText(page, '#who', username)).toBe(username);
+    expect(await hudText(page, '#coords', 'x 0.0  y 0.0')).toContain('x 0.0  y 0.0');
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'connected');
     await eventually(() => canvasColorFromCentre(page, 0, 0), (rgb) => rgb.join() === SELF_COLOR.join(), 'own player drawn');
   });
@@ -133,7 +134,8 @@ describe('the game page at / in a real browser', () => {
     expect(west.x).toBeLessThan(north.x);
     expect(west.y).toBe(north.y);
     expect(west.heading).toBeCloseTo(Math.PI, 6);
-    expect(await page.textContent('#coords')).toContain(`x ${west.x.toFixed(1)}  y ${west.y.toFixed(1)}  heading 180°`);
+    const westShown = `x ${west.x.toFixed(1)}  y ${west.y.toFixed(1)}  heading 180°`;
+    expect(await hudText(page, '#coords', westShown)).toContain(westShown);
 
     // Several moves per held key, each acknowledged, seq counting up from 1 with none lost.
     const rows: { seq: number }[] = await server.dataSource.query(
@@ -270,10 +272,8 @@ describe('the game page at / in a real browser', () => {
     await waitUntilPlaying(page);
 
     expect(await pagePosition(page)).toEqual(placeOf(last));
-    // The HUD is drawn on the next animation frame, which a loaded machine may delay.
     const shown = `x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`;
-    await page.waitForFunction((text) => document.querySelector('#coords')?.textContent?.includes(text), shown, { timeout: 5_000 });
-    expect(await page.textContent('#coords')).toContain(shown);
+    expect(await hudText(page, '#coords', shown)).toContain(shown);
   });
 
   it('says "signed in elsewhere" when another session takes over, and stops sending', async () => {

@@ -58,6 +58,19 @@ export async function waitUntilPlaying(page: Page): Promise<PageSelf> {
   return page.evaluate(() => (window as any).waypoint.self);
 }
 
+/**
+ * The text of a HUD element once it includes `text`. The HUD is redrawn on the next
+ * animation frame after the state it shows changes, which a loaded machine may delay, so
+ * reading it right after the state changed can find the previous frame's text. Rejects
+ * after 5 s, when the HUD never showed it.
+ */
+export async function hudText(page: Page, selector: string, text: string): Promise<string | null> {
+  await page
+    .waitForFunction(([sel, wanted]) => document.querySelector(sel)?.textContent?.includes(wanted) === true, [selector, text] as const, { timeout: 5_000 })
+    .catch(() => undefined); // the expect that follows says what was shown instead
+  return page.textContent(selector);
+}
+
 export interface Place {
   x: number;
   y: number;
