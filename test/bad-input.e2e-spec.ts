@@ -1,6 +1,6 @@
 import { Socket } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { countEvents, itOnPostgres, startTestServer, TestServer } from './support/test-server';
+import { countEvents, itOnPostgres, startTestServer, TestServer, untilDisconnectRecorded } from './support/test-server';
 
 /**
  * Bad input gets its code, leaves the events table as it was, and the connection
@@ -116,7 +116,7 @@ describe('limits that need their own settings', () => {
   it('rejects a jump faster than MAX_SPEED as too_fast, also from the stored position after a reconnect', async () => {
     const server = await startTestServer({ MAX_SPEED: '100' });
     try {
-      const { token } = await registerAndLogin(server.url);
+      const { token, player } = await registerAndLogin(server.url);
       const first = await connect(server.url, token);
       await expect(sendPosition(first.socket, { x: 0, y: 0, seq: 1 })).resolves.toEqual({ ok: true, seq: 1 });
       const before = await countEvents(server.dataSource, 'PlayerMoved');
@@ -126,7 +126,7 @@ describe('limits that need their own settings', () => {
       await new Promise((r) => setTimeout(r, 120));
       await expect(sendPosition(first.socket, { x: 5, y: 0, seq: 3 })).resolves.toEqual({ ok: true, seq: 3 });
       first.socket.close();
-      await new Promise((r) => setTimeout(r, 100));
+      await untilDisconnectRecorded(server.dataSource, player.id);
 
       const second = await connect(server.url, token);
       expect(second.welcome.position).toMatchObject({ x: 5, y: 0 });
@@ -143,11 +143,11 @@ describe('limits that need their own settings', () => {
   itOnPostgres('speed-checks the first move after a reconnect by the time since the stored move, whatever this node\'s clock says', async () => {
     const server = await startTestServer({ MAX_SPEED: '100' });
     try {
-      const { token } = await registerAndLogin(server.url);
+      const { token, player } = await registerAndLogin(server.url);
       const first = await connect(server.url, token);
       await expect(sendPosition(first.socket, { x: 0, y: 0, seq: 1 })).resolves.toEqual({ ok: true, seq: 1 });
       first.socket.close();
-      await new Promise((r) => setTimeout(r, 100));
+      await untilDisconnectRecorded(server.dataSource, player.id);
       // This node's clock runs a minute ahead of the database's, which stamped the move.
       // Judged by the two clocks together, 5,000 units would seem to take a minute
       // (83 units/s, allowed); in truth they follow the stored move by a fraction of a second.

@@ -1,6 +1,6 @@
 import { Socket } from 'socket.io-client';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { freshSchema, itOnEmbedded, startTestServer, TestServer } from './support/test-server';
+import { freshSchema, itOnEmbedded, startTestServer, TestServer, untilDisconnectRecorded } from './support/test-server';
 
 describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
   let server: TestServer;
@@ -173,7 +173,7 @@ describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
     const { token, player } = await registerAndLogin(server.url);
     const c = await connect(server.url, token);
     c.socket.close();
-    await new Promise((r) => setTimeout(r, 300));
+    await untilDisconnectRecorded(server.dataSource, player.id);
     const rows = await server.dataSource.query(`SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version`, [
       `player-${player.id}`,
     ]);

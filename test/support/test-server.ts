@@ -103,6 +103,23 @@ export async function countEvents(dataSource: DataSource, type?: string): Promis
   return n;
 }
 
+/**
+ * Resolves once the player's `times`-th disconnect is recorded (the last step of handling
+ * a closed connection), so that a reconnect is not taken for a takeover of a session the
+ * server has not seen close yet. Throws after 10 s.
+ */
+export async function untilDisconnectRecorded(dataSource: DataSource, playerId: string, times = 1): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = $1 AND type = 'PlayerDisconnected'`, [
+      `player-${playerId}`,
+    ]);
+    if (n >= times) return;
+    if (Date.now() > deadline) throw new Error(`disconnect ${times} of player ${playerId} not recorded within 10 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** The server's side of a player's live Socket.IO connection on this node, if any. */
 export function serverSocketOf(server: TestServer, playerId: string): ServerSocket | undefined {
   return [...server.running.app.get(SocketServerRef).server!.sockets.sockets.values()].find((s) => s.data.player?.id === playerId);
