@@ -287,10 +287,13 @@ describe('the server process', () => {
       const players = await fetch(`${b.url}/players`, { headers: { authorization: `Bearer ${watcher.token}` } });
       expect(players.status).toBe(503);
       expect((await players.json()).message).toMatch(/while Redis does not answer/);
-      const refusedSession = await new Promise((resolve) => {
+      const refusedSession = await new Promise((resolve, reject) => {
         const s = io(b.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: latecomer.token } });
-        s.once('error', (e) => (s.close(), resolve(e)));
-        s.once('welcome', () => (s.close(), resolve('welcome')));
+        const timer = setTimeout(() => (s.close(), reject(new Error(`no answer to a new session within 15 s:\n${b.output()}`))), 15_000);
+        const settle = (outcome: unknown) => (clearTimeout(timer), s.close(), resolve(outcome));
+        s.once('error', settle);
+        s.once('welcome', () => settle('welcome'));
+        s.once('connect_error', (e) => settle(`connect_error: ${e.message}`));
       });
       expect(refusedSession).toEqual({ code: 'unavailable', message: 'the server could not start your session; reconnect shortly' });
 
@@ -311,7 +314,9 @@ describe('the server process', () => {
       for (const socket of sockets) socket.close();
       await Promise.all(children.map((child) => stop(child)));
     }
-  });
+    // ~22 s on an idle machine (three processes started, a 3.5 s outage, ioredis's retry
+    // pauses), more on a loaded one: its own budget, above the default 60 s.
+  }, 150_000);
 
   it.each([
     [['--port', 'abc'], {}, 'Setting PORT: "abc" is not a number'],
