@@ -45,7 +45,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         );
       });
       await Promise.all(checks);
-      expect(checks.length).toBeGreaterThan(50);
+      expect(checks.length).toBeGreaterThan(30); // ~240 on an idle machine
       expect(unseenAtAck).toEqual([]);
       for (const list of acks) expect(list.every((a) => a.ok)).toBe(true);
 
@@ -97,7 +97,10 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
     const streamId = streamOf(player);
     try {
       // Another node's writer (a takeover across nodes) appends versions this node does not
-      // know of, while this node is gathering parts of the same stream.
+      // know of, while this node is gathering parts of the same stream. It asks for far more
+      // than the stream will reach: its insert waits on each gathering transaction that
+      // holds versions it wants, and a short run could all be taken by the time it stops
+      // waiting.
       let taken = 0;
       const otherWriter = (async () => {
         await new Promise((r) => setTimeout(r, 300));
@@ -105,7 +108,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         const rows = await server.dataSource.query(
           `INSERT INTO events (stream_id, stream_version, type, data, metadata)
            SELECT $1, v, 'PlayerMoved', '{"x":0,"y":0,"z":0,"heading":0,"seq":null}', jsonb_build_object('eventId', gen_random_uuid()::text)
-           FROM generate_series($2::int + 1, $2::int + 60) AS v
+           FROM generate_series($2::int + 1, $2::int + 1000) AS v
            ON CONFLICT DO NOTHING RETURNING stream_version`,
           [streamId, v],
         );
