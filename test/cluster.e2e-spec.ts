@@ -1,6 +1,8 @@
+import Redis from 'ioredis';
+import { io } from 'socket.io-client';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { describeOnPostgres, startTestServer, testEnv, TestServer } from './support/test-server';
-import { analyst, eventually, get } from './replay-support';
+import { analyst, eventually, get, sleep } from './replay-support';
 
 /**
  * Two nodes, one world: the same PostgreSQL schema and a real Redis (REDIS_URL, default
@@ -117,6 +119,46 @@ describeOnPostgres('nodes starting together on a new database', () => {
     } finally {
       for (const node of nodes.slice(1)) await node.running.close();
       await nodes[0]?.close();
+    }
+  });
+});
+
+describeOnPostgres('a node that is subscribed but does not answer (CLUSTER_REQUEST_TIMEOUT_MS)', () => {
+  it('refuses new sessions as unavailable and answers GET /players 503, naming the setting, until that node is gone', async () => {
+    // 3 s, above the 2 s default: an answer still pending at 2.4 s shows the setting is used.
+    const node = await startTestServer({ REDIS_URL, CLUSTER_REQUEST_TIMEOUT_MS: '3000' });
+    // A frozen node: subscribed to this world's requests between nodes, never answering.
+    const frozen = new Redis(REDIS_URL);
+    try {
+      const reader = await analyst(node);
+      const player = await registerAndLogin(node.url);
+      await frozen.subscribe(`waypoint:${node.settings.databaseSchema}-request#/#`);
+
+      const listing = get(`${node.url}/players`, reader.token);
+      const early = await Promise.race([listing.then(() => 'answered'), sleep(2_400).then(() => 'pending')]);
+      expect(early).toBe('pending');
+      const list = await listing;
+      expect(list.status).toBe(503);
+      expect(list.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'who is online on the other nodes cannot be read: a node did not answer within 3000 ms (CLUSTER_REQUEST_TIMEOUT_MS); retry shortly',
+      });
+      const refused = io(node.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: player.token } });
+      try {
+        expect(await nextEvent(refused, 'error', () => true, 15_000)).toEqual({ code: 'unavailable', message: 'the server could not start your session; reconnect shortly' });
+      } finally {
+        refused.close();
+      }
+
+      // Gone from Redis (it ended, or Redis dropped its connection): the answers come back.
+      await frozen.unsubscribe();
+      expect((await get(`${node.url}/players`, reader.token)).status).toBe(200);
+      const welcomed = await connect(node.url, player.token);
+      welcomed.socket.close();
+    } finally {
+      frozen.disconnect();
+      await node.close();
     }
   });
 });

@@ -33,7 +33,7 @@ export class ConfiguredIoAdapter extends IoAdapter {
       const sub = new ClusterRedis(this.settings.redisUrl, link, 'subscriber');
       this.redisClients = [pub, sub];
       // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
-      server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: 2000 }));
+      server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: this.settings.clusterRequestTimeoutMs }));
       this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactRedisUrl(this.settings.redisUrl) });
     }
     return server;

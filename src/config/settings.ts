@@ -45,6 +45,8 @@ export interface Settings {
   slowClientMaxQueuedPackets: number;
   bootstrapAnalysts: string[];
   redisUrl: string | null;
+  /** How long a node waits for every other node to answer "who is online" (the Redis adapter's requestsTimeout). */
+  clusterRequestTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -105,6 +107,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
+  { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
   { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
 ];
@@ -264,6 +267,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       .map((s) => s.trim())
       .filter(Boolean),
     redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
+    clusterRequestTimeoutMs: number(merged, 'CLUSTER_REQUEST_TIMEOUT_MS', 2_000, { min: 100, max: 60_000, integer: true }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { RemoteSocket, Server, Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { AuthenticatedPlayer } from '../auth/authenticated-player';
 import { SETTINGS, Settings } from '../config/settings';
 import { WirePosition } from '../movement/position';
@@ -31,6 +31,7 @@ type OnlineElsewhere = { id: string; username: string; position: WirePosition | 
 export class SessionDirectory {
   private readonly logger = new Logger(SessionDirectory.name);
   readonly clustered: boolean;
+  private readonly requestTimeoutMs: number;
 
   constructor(
     private readonly io: SocketServerRef,
@@ -38,6 +39,7 @@ export class SessionDirectory {
     @Inject(SETTINGS) settings: Settings,
   ) {
     this.clustered = settings.redisUrl !== null;
+    this.requestTimeoutMs = settings.clusterRequestTimeoutMs;
   }
 
   /** Called once the server exists: listen for takeovers announced by other nodes. */
@@ -50,7 +52,7 @@ export class SessionDirectory {
   async claim(socket: Socket, player: AuthenticatedPlayer): Promise<boolean> {
     const server = this.server();
     const room = playerRoom(player.id);
-    const older = (await server.in(room).fetchSockets()).filter((s) => s.id !== socket.id);
+    const older = (await this.askEveryNode(() => server.in(room).fetchSockets())).filter((s) => s.id !== socket.id);
     socket.join(room);
     if (older.length === 0) return false;
     this.endOlderLocalSessions(player.id, socket.id);
@@ -72,21 +74,34 @@ export class SessionDirectory {
 
   /** Every node's players by id, from their sessions' data (the adapter asks each live node). */
   private async everyNode(): Promise<Map<string, OnlineElsewhere>> {
-    let sockets: RemoteSocket<never, SessionData>[];
-    try {
-      sockets = await this.server().fetchSockets();
-    } catch (error) {
-      // Redis is away: this node cannot tell who is online on the others. A 503 for the
-      // REST list; a connect, which lists them in `welcome`, is refused as `unavailable`.
-      this.logger.warn({ message: 'could not ask the other nodes who is online', error: String(error) });
-      throw new ServiceUnavailableException('who is online on the other nodes cannot be read while Redis does not answer; retry shortly');
-    }
+    const sockets = await this.askEveryNode(() => this.server().fetchSockets());
     const seen = new Map<string, OnlineElsewhere>();
     for (const s of sockets) {
       const p = s.data.player;
       if (p) seen.set(p.id, { id: p.id, username: p.username, position: s.data.position ?? null });
     }
     return seen;
+  }
+
+  /**
+   * A question every node must answer (the adapter's fetchSockets). When Redis is away, or
+   * a node subscribed to it does not answer within CLUSTER_REQUEST_TIMEOUT_MS, this node
+   * cannot tell who is online on the others: a 503 for the REST list; a connect, which must
+   * check one session per player and lists the others in `welcome`, is refused as
+   * `unavailable`. The message says which of the two it was.
+   */
+  private async askEveryNode<Answer>(ask: () => Promise<Answer>): Promise<Answer> {
+    try {
+      return await ask();
+    } catch (error) {
+      const silentNode = /timeout reached/.test(String(error));
+      this.logger.warn({ message: 'could not ask the other nodes who is online', cause: silentNode ? 'a node did not answer' : 'Redis', error: String(error) });
+      throw new ServiceUnavailableException(
+        silentNode
+          ? `who is online on the other nodes cannot be read: a node did not answer within ${this.requestTimeoutMs} ms (CLUSTER_REQUEST_TIMEOUT_MS); retry shortly`
+          : 'who is online on the other nodes cannot be read while Redis does not answer; retry shortly',
+      );
+    }
   }
 
   private endOlderLocalSessions(playerId: string, newSessionId: string): void {
