@@ -24,7 +24,7 @@ export class PlayersController {
   @ReadsEveryone()
   @ApiOperation({ summary: 'Every player with their last position and whether they are online (analysts)' })
   @ApiOkResponse({ type: [PlayerSummaryDto] })
-  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'several nodes, and Redis does not answer: who is online on the others cannot be read' })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'several nodes, and Redis does not answer, or a node does not answer within CLUSTER_REQUEST_TIMEOUT_MS: who is online on the others cannot be read' })
   list(): Promise<PlayerSummaryDto[]> {
     return this.queries.execute(new ListPlayers());
   }
