@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { productionNodeFlags } from './load/production-start';
+import { freePort, startRedis, stop } from './support/processes';
 import { dropSchema, freshSchema, itOnPostgres } from './support/test-server';
 
 /**
@@ -15,20 +16,6 @@ import { dropSchema, freshSchema, itOnPostgres } from './support/test-server';
  */
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 const NODE_FLAGS = productionNodeFlags();
-
-/**
- * A port free when asked, for programs that cannot be told to pick their own (redis-server).
- * Waypoint's own processes listen on port 0 and report where: nothing can take their port
- * between asking and binding.
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Started {
   child: ChildProcess;
@@ -88,31 +75,6 @@ function start(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
     };
     child.stdout.on('data', check);
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-}
-
-function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
-/** A Redis of the test's own on `port`, to stop and start again (no persistence). */
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
-    child.stdout.on('data', () => {
-      if (!out.includes('Ready to accept connections')) return;
-      clearTimeout(timer);
-      resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${out}`)));
-    child.on('error', (error) => reject(new Error(`cannot run redis-server (${error.message}); .ci/run expects the machine's Redis package`)));
   });
 }
 

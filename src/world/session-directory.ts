@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { Server, Socket } from 'socket.io';
+import type { RedisAdapter } from '@socket.io/redis-adapter';
+import type { RemoteSocket, Server, Socket } from 'socket.io';
 import { AuthenticatedPlayer } from '../auth/authenticated-player';
 import { SETTINGS, Settings } from '../config/settings';
 import { WirePosition } from '../movement/position';
@@ -8,6 +9,21 @@ import { SocketServerRef } from './socket-server.ref';
 
 /** Sent between nodes (Redis adapter): "player P now has session S; end your older one". */
 const TAKEOVER = 'waypoint:takeover';
+
+/**
+ * How the Redis adapter's fetchSockets fails when some node did not answer within its
+ * requestsTimeout (CLUSTER_REQUEST_TIMEOUT_MS): "timeout reached while waiting for
+ * fetchSockets response". Matched by its wording; the cluster test catches a change.
+ */
+const NODE_DID_NOT_ANSWER = /timeout reached/;
+
+/**
+ * Beyond CLUSTER_REQUEST_TIMEOUT_MS, how long a question to the other nodes may take in
+ * all. The adapter's timer runs only once the question is published; counting the nodes
+ * before that (PUBSUB NUMSUB) waits on this node's own link to Redis, which, half-open,
+ * would hold a connect with neither `welcome` nor `error` for as long as the OS keeps it.
+ */
+const OWN_LINK_MARGIN_MS = 1_000;
 
 export interface SessionData {
   player: AuthenticatedPlayer;
@@ -74,7 +90,7 @@ export class SessionDirectory {
 
   /** Every node's players by id, from their sessions' data (the adapter asks each live node). */
   private async everyNode(): Promise<Map<string, OnlineElsewhere>> {
-    const sockets = await this.askEveryNode(() => this.server().fetchSockets());
+    const sockets: RemoteSocket<never, SessionData>[] = await this.askEveryNode(() => this.server().fetchSockets());
     const seen = new Map<string, OnlineElsewhere>();
     for (const s of sockets) {
       const p = s.data.player;
@@ -88,20 +104,36 @@ export class SessionDirectory {
    * a node subscribed to it does not answer within CLUSTER_REQUEST_TIMEOUT_MS, this node
    * cannot tell who is online on the others: a 503 for the REST list; a connect, which must
    * check one session per player and lists the others in `welcome`, is refused as
-   * `unavailable`. The message says which of the two it was.
+   * `unavailable`. The message says which of the two it was: a node that did not answer
+   * only while this node's own link to Redis is up (with it down, or back but not yet
+   * subscribed again, no answer could have arrived).
    */
   private async askEveryNode<Answer>(ask: () => Promise<Answer>): Promise<Answer> {
+    let deadline: NodeJS.Timeout | undefined;
     try {
-      return await ask();
+      return await Promise.race([
+        ask(),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => reject(new Error('Redis did not answer this node')), this.requestTimeoutMs + OWN_LINK_MARGIN_MS);
+        }),
+      ]);
     } catch (error) {
-      const silentNode = /timeout reached/.test(String(error));
+      const silentNode = NODE_DID_NOT_ANSWER.test(String(error)) && this.ownLinkUp();
       this.logger.warn({ message: 'could not ask the other nodes who is online', cause: silentNode ? 'a node did not answer' : 'Redis', error: String(error) });
       throw new ServiceUnavailableException(
         silentNode
           ? `who is online on the other nodes cannot be read: a node did not answer within ${this.requestTimeoutMs} ms (CLUSTER_REQUEST_TIMEOUT_MS); retry shortly`
           : 'who is online on the other nodes cannot be read while Redis does not answer; retry shortly',
       );
+    } finally {
+      clearTimeout(deadline);
     }
+  }
+
+  /** Both of the Redis adapter's clients connected and ready. */
+  private ownLinkUp(): boolean {
+    const { pubClient, subClient } = this.server().of('/').adapter as unknown as RedisAdapter;
+    return pubClient?.status === 'ready' && subClient?.status === 'ready';
   }
 
   private endOlderLocalSessions(playerId: string, newSessionId: string): void {
