@@ -20,6 +20,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       // Expected now and then under load, and the client is told to retry: no stack trace.
       this.logger.warn({ message: 'replay read gave up waiting at the live edge', appendsInFlight: exception.appendsInFlight, waitedMs: exception.waitedMs });
       response.setHeader('Retry-After', '1');
+    } else if (statusCode >= 500 && exception instanceof HttpException) {
+      // Refused on purpose (a part it needs does not answer) with a message saying so: one
+      // line, no stack trace, which is for what nothing answered on purpose.
+      this.logger.warn({ message: 'request refused', statusCode, reason: message });
     } else if (statusCode >= 500) {
       this.logger.error({ message: 'request failed', error: String((exception as Error)?.stack ?? exception) });
     }
