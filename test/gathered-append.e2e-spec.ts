@@ -101,7 +101,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
       // than the stream will reach: its insert waits on each gathering transaction that
       // holds versions it wants, and a short run could all be taken by the time it stops
       // waiting.
-      let taken = 0;
+      let takenUpTo = 0;
       const otherWriter = (async () => {
         await new Promise((r) => setTimeout(r, 300));
         const [{ v }] = await server.dataSource.query(`SELECT coalesce(max(stream_version), 0)::int AS v FROM events WHERE stream_id = $1`, [streamId]);
@@ -112,12 +112,19 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
            ON CONFLICT DO NOTHING RETURNING stream_version`,
           [streamId, v],
         );
-        taken = rows.length;
+        takenUpTo = Math.max(0, ...rows.map((r: { stream_version: string | number }) => Number(r.stream_version)));
       })();
       const [acks] = await streamPositions([client.socket], 800);
       await otherWriter;
-      expect(taken).toBeGreaterThan(0);
+      expect(takenUpTo).toBeGreaterThan(0);
       expect(acks.every((a) => a.ok)).toBe(true);
+      // The clash really happened mid-stream: movements were recorded past the other
+      // writer's versions, which this node could only learn by re-reading them.
+      const [{ after }] = await server.dataSource.query(
+        `SELECT count(*)::int AS after FROM events WHERE stream_id = $1 AND data->>'seq' IS NOT NULL AND stream_version > $2`,
+        [streamId, takenUpTo],
+      );
+      expect(after).toBeGreaterThan(0);
       // Every acknowledged movement is stored exactly once, in order, beside the other writer's events.
       const stored: { seq: number }[] = await server.dataSource.query(
         `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = $1 AND data->>'seq' IS NOT NULL ORDER BY stream_version`,

@@ -58,7 +58,11 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function untilClockPasses(db: DataSource, instant?: Date): Promise<void> {
   const clock = async (): Promise<Date> => (await db.query(`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`))[0].now;
   const past = instant ?? (await clock());
-  while ((await clock()).getTime() <= past.getTime()) await sleep(1);
+  const deadline = Date.now() + 5_000;
+  while ((await clock()).getTime() <= past.getTime()) {
+    if (Date.now() > deadline) throw new Error(`the database clock did not pass ${past.toISOString()} within 5 s`);
+    await sleep(1);
+  }
 }
 
 /**
@@ -70,12 +74,12 @@ export async function untilClockPasses(db: DataSource, instant?: Date): Promise<
 export async function pageWhileWriting(db: DataSource, base: string, token: string, writing: () => boolean, pauseAtEdgeMs = 10): Promise<any[]> {
   const seen: any[] = [];
   let cursor: number | null = null;
-  let lastPass = false;
+  let waitedOutClock = false;
   for (;;) {
     const stillWriting = writing();
-    if (!stillWriting && !lastPass) {
+    if (!stillWriting && !waitedOutClock) {
       // Everything is acknowledged: the reads from here on must see all of it.
-      lastPass = true;
+      waitedOutClock = true;
       await untilClockPasses(db);
     }
     const res = await get(cursor === null ? base : `${base}&after=${cursor}`, token);
