@@ -147,9 +147,11 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         const until = Date.now() + 1_000;
         while (Date.now() < until) {
           const rows: { cut: boolean }[] = await server.dataSource.query(
-            `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND state = 'idle in transaction' AND query LIKE '%INSERT INTO events%'`,
+            // Only transactions writing this server's events table (its schema's, by the
+            // lock they hold on it): other servers sharing the database are left alone.
+            `SELECT pg_terminate_backend(a.pid) AS cut FROM pg_stat_activity a
+             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.state = 'idle in transaction'
+               AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock')`,
           );
           cut += rows.filter((r) => r.cut).length;
           await new Promise((r) => setTimeout(r, 120));
