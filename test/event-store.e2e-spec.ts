@@ -516,3 +516,55 @@ describe('last-position projection', () => {
     }
   });
 });
+
+describe('an account removed by hand while its player is connected', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // A wide window, so that movements sent together share one batch.
+    server = await startTestServer({ APPEND_BATCH_WINDOW_MS: '300' });
+  });
+  afterAll(() => server.close());
+
+  /** As an operator would: the projection row first (it refers to the account), then the account. */
+  const removeAccount = async (playerId: string) => {
+    await server.dataSource.query(`DELETE FROM last_positions WHERE player_id = $1`, [playerId]);
+    await server.dataSource.query(`DELETE FROM players WHERE id = $1`, [playerId]);
+  };
+  const lastPositions = () =>
+    server.dataSource.query(`SELECT player_id::text AS id, x, seq::int FROM last_positions ORDER BY player_id`) as Promise<{ id: string; x: number; seq: number }[]>;
+
+  it("does not cost the other players of its batch their movements, and the projection's rebuild skips it", async () => {
+    const [gone, stays] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
+    const cg = await connect(server.url, gone.token);
+    const cs = await connect(server.url, stays.token);
+    try {
+      expect(await sendPosition(cg.socket, { x: 1, y: 0, seq: 1 })).toEqual({ ok: true, seq: 1 });
+      expect(await sendPosition(cs.socket, { x: 1, y: 0, seq: 1 })).toEqual({ ok: true, seq: 1 });
+      await removeAccount(gone.player.id);
+
+      // The first is appended at once and opens a window; the next two share the batch after it.
+      const opener = sendPosition(cs.socket, { x: 2, y: 0, seq: 2 });
+      const [fromGone, fromStays] = await Promise.all([sendPosition(cg.socket, { x: 3, y: 0, seq: 3 }), sendPosition(cs.socket, { x: 3, y: 0, seq: 3 })]);
+      expect(await opener).toEqual({ ok: true, seq: 2 });
+      expect(fromStays).toEqual({ ok: true, seq: 3 });
+      // What happened is recorded (the events outlive the account); only the projection,
+      // a table of existing players, leaves it out.
+      expect(fromGone).toEqual({ ok: true, seq: 3 });
+      const batches = await server.dataSource.query(
+        `SELECT count(DISTINCT transaction_id)::int AS n FROM events WHERE (data->>'seq')::int = 3 AND stream_id = ANY($1)`,
+        [[`movement-${gone.player.id}`, `movement-${stays.player.id}`]],
+      );
+      expect(batches).toEqual([{ n: 1 }]); // the two really shared a batch
+      const live = await lastPositions();
+      expect(live.find((r) => r.id === gone.player.id)).toBeUndefined();
+      expect(live.find((r) => r.id === stays.player.id)).toMatchObject({ x: 3, seq: 3 });
+
+      const report = await server.running.app.get(RebuildLastPositions).run(2);
+      expect(report.events).toBe(5); // both players' movements are read, the removed one's skipped
+      expect(await lastPositions()).toEqual(live);
+    } finally {
+      cg.socket.close();
+      cs.socket.close();
+    }
+  });
+});

@@ -2,6 +2,11 @@
  * Latest position per player from the rows in `appended` (an inline projection: see
  * InlineProjection). The version guard makes it idempotent: replaying old events never
  * moves a player back. Stream ids are `movement-<uuid>`, so the player id starts at 10.
+ *
+ * Only players whose account exists: the table refers to `players`, and one movement of
+ * an account removed by hand (while its player was connected, or before a rebuild) would
+ * otherwise fail the whole statement: every movement of the batch it shared with others,
+ * or the rebuild. Its events stay recorded; the projection is of existing players.
  */
 export const UPSERT_LAST_POSITIONS = `
   INSERT INTO last_positions AS lp (player_id, x, y, z, heading, seq, stream_version, global_position, recorded_at)
@@ -10,6 +15,7 @@ export const UPSERT_LAST_POSITIONS = `
          (data->>'heading')::float8, (data->>'seq')::bigint, stream_version, global_position, recorded_at
   FROM appended
   WHERE type = 'PlayerMoved' AND stream_id LIKE 'movement-%'
+    AND EXISTS (SELECT 1 FROM players p WHERE p.id = substr(appended.stream_id, 10)::uuid)
   ORDER BY stream_id, stream_version DESC
   ON CONFLICT (player_id) DO UPDATE SET
     x = excluded.x, y = excluded.y, z = excluded.z, heading = excluded.heading, seq = excluded.seq,
