@@ -51,8 +51,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Resolves once the database's clock, in the milliseconds events are stamped in, is past
  * `instant` (by default, the clock's own reading now). A read across players at the live
  * edge ends before the millisecond it looked in, because an append that takes the lock just
- * after the look may still stamp events in it (docs/replay-api.md): a movement acknowledged
- * in that very millisecond is rightly left to the next read. Tests that expect what was
+ * after the look may still stamp events in it (docs/replay-api.md): a movement stamped in
+ * that very millisecond is rightly left to the next read. Tests that expect what was
  * just acknowledged in their next read wait out its millisecond first.
  */
 export async function untilClockPasses(db: DataSource, instant?: Date): Promise<void> {
