@@ -172,7 +172,9 @@ describeOnPostgres('a node that is subscribed but does not answer (CLUSTER_REQUE
     try {
       const reader = await analyst(node);
       const player = await registerAndLogin(node.url);
-      await control.call('CLIENT', 'PAUSE', '5000', 'ALL');
+      // Long enough that both questions below give up well before it ends, however
+      // loaded the machine; the node's close at the end waits it out.
+      await control.call('CLIENT', 'PAUSE', '8000', 'ALL');
       // Without a deadline of its own, the lookup waited out the pause and answered 200.
       const list = await get(`${node.url}/players`, reader.token);
       expect(list.status).toBe(503);
