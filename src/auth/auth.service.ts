@@ -51,9 +51,8 @@ export class AuthService {
   /**
    * The account a verified token names, as it stands now: null if there is none. Its
    * role is read here rather than from the token so that a grant or a revoke applies at
-   * once; and the server never removes an account, but one removed by hand must not go
-   * on reading or connecting (its movements would fail the whole batch they share with
-   * others: last_positions refers to players).
+   * once; and tokens outlive accounts: the server never removes one, but one removed by
+   * hand must not go on reading or connecting.
    */
   async account(playerId: string): Promise<Account | null> {
     if (!isUuid(playerId)) return null;

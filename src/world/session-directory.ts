@@ -109,6 +109,7 @@ export class SessionDirectory {
    * subscribed again, no answer could have arrived).
    */
   private async askEveryNode<Answer>(ask: () => Promise<Answer>): Promise<Answer> {
+    if (!this.clustered) return ask(); // one node: answered from memory, nothing to wait for
     let deadline: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
