@@ -37,6 +37,16 @@ describe('export SQL', () => {
     expect(plain('csv')).toBe(`substr(stream_id, 10) || E'\\r\\n'`);
   });
 
+  it('writes a text column the caller computes, escaped unless plain, null or empty when NULL', () => {
+    const label = (format: 'ndjson' | 'csv', plain?: true) => exportLineSql(spec(format, [{ name: 'who', text: 'SELECT name FROM t', plain }]));
+    expect(label('ndjson')).toBe(`'{"who":' || coalesce(to_json((SELECT name FROM t))::text, 'null') || '}' || E'\\n'`);
+    expect(label('csv')).toBe(
+      `coalesce(CASE WHEN (SELECT name FROM t) ~ '[",\\r\\n]' THEN '"' || replace((SELECT name FROM t), '"', '""') || '"' ELSE (SELECT name FROM t) END, '') || E'\\r\\n'`,
+    );
+    expect(label('ndjson', true)).toBe(`'{"who":' || coalesce('"' || (SELECT name FROM t) || '"', 'null') || '}' || E'\\n'`);
+    expect(label('csv', true)).toBe(`coalesce((SELECT name FROM t), '') || E'\\r\\n'`);
+  });
+
   it('refuses names that would need escaping in SQL or JSON', () => {
     expect(() => exportLineSql(spec('ndjson', [{ name: 'x"', field: 'x', kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);
     expect(() => exportLineSql(spec('csv', [{ name: 'x', field: "x'; DROP TABLE events; --", kind: 'number', missing: 'null' }]))).toThrow(/plain identifier/);

@@ -15,6 +15,17 @@ export type ExportColumn =
     }
   | {
       name: string;
+      /**
+       * A text value the caller computes from the event row (its columns, such as
+       * stream_id), e.g. a lookup in a table of its own; escaped for the format, and
+       * written as null (JSON) or an empty field (CSV) when it is NULL.
+       */
+      text: string;
+      /** The value never holds a character JSON or CSV would escape: written as it is (see above). */
+      plain?: true;
+    }
+  | {
+      name: string;
       field: string;
       /** 'number': the field always holds a JSON number (or null), printed as stored; 'json': any JSON value. */
       kind: 'number' | 'json';
@@ -44,6 +55,11 @@ const csvText = (expr: string) => `CASE WHEN ${expr} ~ '[",\\r\\n]' THEN '"' || 
 /** The SQL expression of one column's value, as JSON text (ndjson) or as a CSV field. */
 function valueSql(column: ExportColumn, spec: ExportSpec): string {
   const json = spec.format === 'ndjson';
+  if ('text' in column) {
+    const value = `(${column.text})`;
+    if (column.plain) return json ? `coalesce('"' || ${value} || '"', 'null')` : `coalesce(${value}, '')`;
+    return json ? `coalesce(to_json(${value})::text, 'null')` : `coalesce(${csvText(value)}, '')`;
+  }
   if ('field' in column) {
     const field = checkedName(column.field, 'data field');
     const missing = column.missing === 'zero' ? '0' : json ? 'null' : '';

@@ -21,3 +21,14 @@ export const ALL_PLAYERS = `
 
 /** Changes whenever an account is added (accounts are never removed or renamed). */
 export const ROSTER_VERSION = `SELECT count(*) || '/' || coalesce(max(created_at)::text, '') AS version FROM players`;
+
+/**
+ * The username of a movement event's player, as an expression over the event row
+ * (exports): movement streams are named movement-<player id>. One primary-key probe per
+ * event, on a table small enough to stay cached.
+ */
+export const USERNAME_OF_MOVEMENT_STREAM = `SELECT u.username FROM players u WHERE u.id = substr(stream_id, ${'movement-'.length + 1})::uuid`;
+
+/** The player whose position was recorded last, and where: for examples that return data. */
+export const LATEST_MOVER = `
+  SELECT player_id::text AS id, x, y FROM last_positions ORDER BY recorded_at DESC LIMIT 1`;
