@@ -13,6 +13,7 @@ import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
+import { liveOpenApiExamples } from './replay/openapi-examples';
 
 export interface RunningWaypoint {
   app: INestApplication;
@@ -70,7 +71,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       .setVersion('1')
       .addBearerAuth()
       .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json' });
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json', patchDocumentOnRequest: liveOpenApiExamples(app) });
     await app.listen(settings.port, settings.host);
   } catch (error) {
     await app?.close().catch(() => undefined);
