@@ -1,4 +1,4 @@
-import { csvHeader, exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
+import { csvHeader, exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
 
 const spec = (format: 'ndjson' | 'csv', columns: ExportSpec['columns']): ExportSpec => ({ format, columns, streamPrefixLength: 9 });
 
@@ -45,6 +45,13 @@ describe('export SQL', () => {
     );
     expect(label('ndjson', true)).toBe(`'{"who":' || coalesce('"' || (SELECT name FROM t) || '"', 'null') || '}' || E'\\n'`);
     expect(label('csv', true)).toBe(`coalesce((SELECT name FROM t), '') || E'\\r\\n'`);
+  });
+
+  it("joins the spec's table to each event, or nothing", () => {
+    const joined: ExportSpec = { ...spec('csv', [{ name: 'who', text: 'p.name' }]), join: { table: 'people', alias: 'p', key: 'id', on: 'substr(stream_id, 10)' } };
+    expect(exportJoinSql(joined)).toBe(' LEFT JOIN people p ON p.id = substr(stream_id, 10)');
+    expect(exportJoinSql(spec('csv', [{ name: 'who', text: 'p.name' }]))).toBe('');
+    expect(() => exportJoinSql({ ...joined, join: { ...joined.join!, table: 'people; DROP TABLE events' } })).toThrow(/plain identifier/);
   });
 
   it('refuses names that would need escaping in SQL or JSON', () => {

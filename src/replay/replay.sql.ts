@@ -23,11 +23,12 @@ export const ALL_PLAYERS = `
 export const ROSTER_VERSION = `SELECT count(*) || '/' || coalesce(max(created_at)::text, '') AS version FROM players`;
 
 /**
- * The username of a movement event's player, as an expression over the event row
- * (exports): movement streams are named movement-<player id>. One primary-key probe per
- * event, on a table small enough to stay cached.
+ * Exports join each movement to its player (movement streams are named
+ * movement-<player id>) for the username. As a join the planner memoizes the lookup per
+ * player; a subquery per event probed the primary key for every row, twice the cost.
  */
-export const USERNAME_OF_MOVEMENT_STREAM = `SELECT u.username FROM players u WHERE u.id = substr(stream_id, ${'movement-'.length + 1})::uuid`;
+export const PLAYER_OF_MOVEMENT = { table: 'players', alias: 'mover', key: 'id', on: `substr(stream_id, ${'movement-'.length + 1})::uuid` };
+export const MOVER_USERNAME = 'mover.username';
 
 /** The player whose position was recorded last, and where: for examples that return data. */
 export const LATEST_MOVER = `

@@ -1,5 +1,5 @@
 import { csvHeader, ExportSpec } from '../../event-store';
-import { USERNAME_OF_MOVEMENT_STREAM } from '../replay.sql';
+import { MOVER_USERNAME, PLAYER_OF_MOVEMENT } from '../replay.sql';
 
 export type ExportFormat = 'ndjson' | 'csv';
 
@@ -30,11 +30,11 @@ const MOVEMENT_COLUMNS: ExportSpec['columns'] = [
  * working. Usernames are 3-32 of [A-Za-z0-9_.-] (registration refuses anything else):
  * nothing to escape.
  */
-const EXPORT_COLUMNS: ExportSpec['columns'] = [...MOVEMENT_COLUMNS, { name: 'username', text: USERNAME_OF_MOVEMENT_STREAM, plain: true }];
+const EXPORT_COLUMNS: ExportSpec['columns'] = [...MOVEMENT_COLUMNS, { name: 'username', text: MOVER_USERNAME, plain: true }];
 
 export const MOVEMENT_EXPORTS: Record<ExportFormat, ExportSpec> = {
-  ndjson: { format: 'ndjson', columns: EXPORT_COLUMNS, streamPrefixLength: 'movement-'.length },
-  csv: { format: 'csv', columns: EXPORT_COLUMNS, streamPrefixLength: 'movement-'.length },
+  ndjson: { format: 'ndjson', columns: EXPORT_COLUMNS, streamPrefixLength: 'movement-'.length, join: PLAYER_OF_MOVEMENT },
+  csv: { format: 'csv', columns: EXPORT_COLUMNS, streamPrefixLength: 'movement-'.length, join: PLAYER_OF_MOVEMENT },
 };
 
 /** A Movement as one JSON object, for JSON pages: the export's objects without the username. */

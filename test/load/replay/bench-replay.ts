@@ -7,7 +7,7 @@ import { startWaypoint } from '../../../src/bootstrap';
 import { createLogger } from '../../../src/common/logger';
 import { loadSettings } from '../../../src/config/settings';
 import { EventQueries } from '../../../src/event-store';
-import { exportBatchSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../../src/event-store/event-store.export.sql';
+import { exportBatchSql, exportJoinSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../../src/event-store/event-store.export.sql';
 import { latestOfStreamsAtSql, newestPerStreamBeforeSql, readAllRangeSql, readStreamRangeSql } from '../../../src/event-store/event-store.queries.sql';
 import { PLAYER_MOVED } from '../../../src/movement/position';
 import { movementStreamId } from '../../../src/players/player-streams';
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
         ["one player's history (jsonPagePartSql over readStreamRangeSql)", jsonPagePartSql(readStreamRangeSql(PAGE_SOURCE_COLUMNS), item, '0', '10000'), [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001]],
         [
           `one export batch of ${EXPORT_BATCH_SIZE} as NDJSON text (exportBatchSql over readAllRangeSql)`,
-          exportBatchSql(readAllRangeSql(`${exportLineSql(MOVEMENT_EXPORTS.ndjson)} AS line, recorded_at, global_position`)),
+          exportBatchSql(readAllRangeSql(`${exportLineSql(MOVEMENT_EXPORTS.ndjson)} AS line, recorded_at, global_position`, exportJoinSql(MOVEMENT_EXPORTS.ndjson))),
           [String(page.nextCursor), from, null, PLAYER_MOVED, EXPORT_BATCH_SIZE],
         ],
       ];
