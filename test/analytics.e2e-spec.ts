@@ -342,6 +342,11 @@ describe('analytics over REST: heatmap, visits, trajectory (contract v1.1, Analy
   });
 
   it('documents the endpoints in OpenAPI, with examples that return data', async () => {
+    const gil = await registerAndLogin(server.url);
+    const { socket } = await connect(server.url, gil.token);
+    expect(await sendPosition(socket, { x: 20.4, y: -30.2, seq: 1 })).toMatchObject({ ok: true });
+    socket.close();
+    await untilClockPasses(server.dataSource);
     const res = await get(`${server.url}/docs-json`);
     expect(res.status).toBe(200);
     const { paths } = res.body;
@@ -361,13 +366,24 @@ describe('analytics over REST: heatmap, visits, trajectory (contract v1.1, Analy
     expect(paths['/world/snapshot'].get.responses['503'].content['application/json'].example.statusCode).toBe(503);
 
     // The examples are of this server's history: the last hour, the player who moved last.
-    const example = (op: any, name: string) => op.parameters.find((p: any) => p.name === name).example;
+    const example = (op: any, name: string) => {
+      const parameter = op.parameters.find((p: any) => p.name === name);
+      return parameter.example ?? parameter.schema?.example;
+    };
     const from = Date.parse(example(heatmap, 'from'));
     expect(Date.now() - from).toBeGreaterThan(3_500_000);
     expect(Date.now() - from).toBeLessThan(3_700_000);
     expect(Date.parse(example(heatmap, 'to'))).toBeGreaterThanOrEqual(Date.now() - 1_000);
-    const [latest] = await server.dataSource.query(`SELECT player_id::text AS id FROM last_positions ORDER BY recorded_at DESC LIMIT 1`);
+    const latest = { id: gil.player.id };
     expect(example(trajectory, 'id')).toBe(latest.id);
+    expect([example(visits, 'x'), example(visits, 'y')]).toEqual(['20', '-30']);
+    expect(example(paths['/movements'].get, 'players')).toBe(latest.id);
+    expect(example(heatmap, 'players')).toBeUndefined();
+    const visited = await get(
+      `${server.url}/world/visits?${query({ x: example(visits, 'x'), y: example(visits, 'y'), radius: example(visits, 'radius'), from: example(visits, 'from'), to: example(visits, 'to') })}`,
+      boss.token,
+    );
+    expect([visited.status, visited.text]).toEqual([200, expect.stringContaining(latest.id)]);
     const tried = await get(
       `${server.url}/players/${example(trajectory, 'id')}/trajectory?${query({ from: example(trajectory, 'from'), to: example(trajectory, 'to') })}`,
       boss.token,
