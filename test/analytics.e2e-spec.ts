@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { EventStore, importEvents } from '../src/event-store';
+import { importEvents } from '../src/event-store';
 import { analyst, get, parseCsv, sleep, untilClockPasses } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
+import { HeldAppend } from './support/held-append';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
 /** The hour the imported history lies in: far from anything the live tests record. */
@@ -408,8 +409,8 @@ describeOnPostgres('analytics at the live edge (appends in flight)', () => {
     const fay = await registerAndLogin(server.url);
     const from = new Date(Date.now() - 60_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
-    // An append held open, as a slow lane holds its gathering batch.
-    const tx = (await server.running.app.get(EventStore).beginAppend())!;
+    // An append held open, as a slow commit holds a batch.
+    const tx = await HeldAppend.begin(server.dataSource);
     try {
       await tx.append([
         {
@@ -432,7 +433,7 @@ describeOnPostgres('analytics at the live edge (appends in flight)', () => {
       expect(h.body.cells).toContainEqual({ x: 40, y: 40, count: 1 });
       expect(v.body.items).toEqual([expect.objectContaining({ playerId: fay.player.id, movements: 1, closest: 0 })]);
     } finally {
-      await tx.rollback().catch(() => undefined);
+      await tx.rollback();
     }
   });
 });
