@@ -364,7 +364,16 @@ describe('analytics over REST: heatmap, visits, trajectory (contract v1.1, Analy
       expect(examples.map((e: any) => e.statusCode)).toEqual([400, 401, 403]);
     }
     expect(Object.keys(trajectory.responses['200'].content)).toEqual(['application/geo+json']);
-    expect(paths['/world/snapshot'].get.responses['503'].content['application/json'].example.statusCode).toBe(503);
+    // Every documented error of every endpoint shows a body of its own status.
+    const errorExamples = Object.entries(paths).flatMap(([route, ops]: [string, any]) =>
+      Object.entries(ops).flatMap(([method, op]: [string, any]) =>
+        Object.entries(op.responses)
+          .filter(([status, r]: [string, any]) => Number(status) >= 400 && r.content?.['application/json'])
+          .map(([status, r]: [string, any]) => [`${method} ${route} ${status}`, r.content['application/json'].example?.statusCode]),
+      ),
+    );
+    expect(errorExamples.length).toBeGreaterThan(20);
+    expect(errorExamples.filter(([where, code]) => !String(where).endsWith(` ${code}`))).toEqual([]);
 
     // The examples are of this server's history: the last hour, the player who moved last.
     const example = (op: any, name: string) => {

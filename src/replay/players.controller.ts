@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, Req, StreamableFile } from '@nes
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, errorExample } from '../common/error.dto';
 import { SETTINGS, Settings } from '../config/settings';
 import { AnalyticsRangeQueryDto, toAnalyticsRange } from './dto/analytics-query.dto';
 import { TrajectoryDto } from './dto/analytics.dto';
@@ -17,7 +17,7 @@ import { JsonText } from './json-text';
 import { exportResponse, negotiateMovementFormat } from './movement-response';
 import { GetPlayerPosition } from './player-position/player-position.query';
 import { ReadMovementPage } from './read-movements/read-movement-page.query';
-import { AnalyticsRoute, errorExample, MovementsRoute, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
+import { AnalyticsRoute, MovementsRoute, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
 
 @ApiTags('players')
 @Controller('players')

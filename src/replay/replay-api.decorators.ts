@@ -14,12 +14,9 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { ReaderGuard } from './access/reader.guard';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, errorExample } from '../common/error.dto';
 import { MovementPageDto } from './dto/replay.dto';
 import { JsonTextInterceptor } from './json-text';
-
-/** An error body as the server writes it (HttpErrorFilter): each documented status its own example. */
-export const errorExample = (statusCode: number, error: string, message: string) => ({ statusCode, error, message });
 
 /** Bearer-protected reading route with the 401/403 it can answer; large answers come as JsonText. */
 export const ReadingRoute = () =>

@@ -7,10 +7,10 @@ import { HeatmapQueryDto, toAnalyticsRange, toCell, toPointCoordinate, toRadius,
 import { HeatmapDto, VisitsDto } from './dto/analytics.dto';
 import { parseIsoInstant } from './dto/iso-instant';
 import { SnapshotQueryDto, toPlayerIds } from './dto/replay-query.dto';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, errorExample } from '../common/error.dto';
 import { WorldSnapshotDto } from './dto/replay.dto';
 import { JsonText } from './json-text';
-import { AnalyticsRoute, errorExample, LiveEdgeResponse, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
+import { AnalyticsRoute, LiveEdgeResponse, ReadingRoute, UnknownPlayerResponse } from './replay-api.decorators';
 import { GetWorldHeatmap } from './world-heatmap/world-heatmap.query';
 import { GetWorldVisits } from './world-visits/world-visits.query';
 import { GetWorldSnapshot } from './world-snapshot/world-snapshot.query';
