@@ -8,7 +8,7 @@ import { isUuid } from '../../players/player-ids';
 import { movementStreamId } from '../../players/player-streams';
 import { TrajectoryDto } from '../dto/analytics.dto';
 import { JsonText } from '../json-text';
-import { PLAYERS_BY_IDS } from '../replay.sql';
+import { queryRows } from '../query-rows';
 import { TRAJECTORY_PARTS } from './player-trajectory.sql';
 import { GetPlayerTrajectory } from './player-trajectory.query';
 
@@ -36,18 +36,17 @@ export class GetPlayerTrajectoryHandler implements IQueryHandler<GetPlayerTrajec
 
   async execute({ playerId, range }: GetPlayerTrajectory): Promise<JsonText<TrajectoryDto>> {
     const id = playerId.toLowerCase();
-    const [player]: { id: string; username: string }[] = isUuid(id) ? await this.dataSource.query(PLAYERS_BY_IDS, [[id]]) : [];
-    if (!player) throw new NotFoundException(`no player with id ${playerId}`);
-    const streamId = movementStreamId(player.id);
+    if (!isUuid(id)) throw new NotFoundException(`no player with id ${playerId}`);
+    const streamId = movementStreamId(id);
     // One stream commits in recorded order: settledRange returns it as it is (see EventQueries).
     const settled = await this.events.settledRange({ type: PLAYER_MOVED, streamIds: [streamId], from: range.from, to: range.to, after: null });
-    const [parts]: { count: number; coordinates: string; times: string; seqs: string }[] = await this.dataSource.query(TRAJECTORY_PARTS, [
-      streamId,
-      PLAYER_MOVED,
-      settled.from,
-      settled.to,
-      this.maxPoints + 1,
-    ]);
+    const [parts] = await queryRows<{ playerId: string; username: string; count: number; coordinates: string; times: string; seqs: string }>(
+      this.dataSource,
+      TRAJECTORY_PARTS,
+      [id, streamId, PLAYER_MOVED, settled.from, settled.to, this.maxPoints + 1],
+    );
+    if (!parts) throw new NotFoundException(`no player with id ${playerId}`);
+    const player = { id: parts.playerId, username: parts.username };
     if (parts.count > this.maxPoints) {
       throw new BadRequestException(
         `more than ${this.maxPoints} movements (TRAJECTORY_MAX_POINTS) in this range; ask for a shorter range, or stream them from /players/${player.id}/movements as NDJSON or CSV`,

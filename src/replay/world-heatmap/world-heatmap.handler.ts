@@ -7,6 +7,7 @@ import { PLAYER_MOVED } from '../../movement/position';
 import { movementStreamId } from '../../players/player-streams';
 import { HeatmapDto } from '../dto/analytics.dto';
 import { JsonText } from '../json-text';
+import { queryRows } from '../query-rows';
 import { MovementRanges } from '../read-movements/movement-ranges';
 import { HEATMAP_ALL_PLAYERS, HEATMAP_OF_STREAMS } from './world-heatmap.sql';
 import { GetWorldHeatmap } from './world-heatmap.query';
@@ -35,8 +36,11 @@ export class GetWorldHeatmapHandler implements IQueryHandler<GetWorldHeatmap> {
     const streamIds = playerIds === null ? null : playerIds.map(movementStreamId);
     const settled = await this.events.settledRange({ type: PLAYER_MOVED, streamIds, from: range.from, to: range.to, after: null });
     const params: unknown[] = [PLAYER_MOVED, settled.from, settled.to, cell, this.maxCells + 1];
-    const [{ count, cells }]: { count: number; cells: string }[] =
-      streamIds === null ? await this.dataSource.query(HEATMAP_ALL_PLAYERS, params) : await this.dataSource.query(HEATMAP_OF_STREAMS, [...params, streamIds]);
+    const [{ count, cells }] = await queryRows<{ count: number; cells: string }>(
+      this.dataSource,
+      streamIds === null ? HEATMAP_ALL_PLAYERS : HEATMAP_OF_STREAMS,
+      streamIds === null ? params : [...params, streamIds],
+    );
     if (count > this.maxCells) {
       throw new BadRequestException(
         `more than ${this.maxCells} cells (HEATMAP_MAX_CELLS) hold movements in this range at cell ${cell}; ask for a larger cell or a shorter range`,

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { EventQueries } from '../../event-store';
 import { PLAYER_MOVED } from '../../movement/position';
 import { VisitDto, VisitsDto } from '../dto/analytics.dto';
+import { queryRows } from '../query-rows';
 import { VISITS_NEAR_POINT } from './world-visits.sql';
 import { GetWorldVisits } from './world-visits.query';
 
@@ -16,7 +17,7 @@ export class GetWorldVisitsHandler implements IQueryHandler<GetWorldVisits> {
 
   async execute({ range, x, y, radius }: GetWorldVisits): Promise<VisitsDto> {
     const settled = await this.events.settledRange({ type: PLAYER_MOVED, streamIds: null, from: range.from, to: range.to, after: null });
-    const items: VisitDto[] = await this.dataSource.query(VISITS_NEAR_POINT, [PLAYER_MOVED, settled.from, settled.to, x, y, radius]);
+    const items = await queryRows<VisitDto>(this.dataSource, VISITS_NEAR_POINT, [PLAYER_MOVED, settled.from, settled.to, x, y, radius]);
     return { items };
   }
 }
