@@ -11,17 +11,17 @@ import { LoadGenerator, RunSummary } from './load-generator';
 import { ClientAccount, LoopDelay } from './load-protocol';
 import { cpuPercent, cpuTicks, localPortsTo, machineTicks, pidsByName, processTree, round1, schedNs, tcpSockets, treeRssBytes, waitPercent } from './proc-stats';
 import { AllocationSummary, CpuProfile, formatHeapSummary, formatProfileSummary, HeapProfile, ProfileSummary, summarizeHeapProfile, summarizeProfile } from './profile-summary';
-import { productionNodeFlags } from './production-start';
+import { productionNodeFlags } from '../test/support/production-start';
 import { formatTable } from './report';
 import { ProbeMemory, ServerProcess } from './server-process';
 
 /**
- * The live load benchmark (issue 4): the same tiers of players x Hz against Waypoint and
+ * The live load benchmark: the same tiers of players x Hz against Waypoint and
  * against a plain Socket.IO server (the ceiling), each started here as a child process.
- * `node dist/test/load/run-bench.js --help` for the flags.
+ * `node dist-bench/bench/run-bench.js --help` for the flags.
  */
 
-const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
+const USAGE = `usage: node dist-bench/bench/run-bench.js [PLAYERSxHZ ...] [flags]
 
   PLAYERSxHZ          tiers, e.g. 200x20 400x20 (default 200x20 400x20 800x20)
   --warmup S          seconds of sending before the measured window (default 10)
@@ -811,7 +811,8 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
     await pg.connect();
     await pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`);
     port = options.portWaypoint;
-    script = join(__dirname, '..', '..', 'src', 'main.js');
+    // The production build (npm run build), run exactly as start:prod runs it.
+    script = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
     env = {
       HOST: '127.0.0.1',
       PORT: String(port),
