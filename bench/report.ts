@@ -2,17 +2,28 @@ import type { TierResult } from './run-bench';
 
 const cell = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '–' : v.toFixed(digits));
 
-/** One Markdown table row per server and tier (pasted as is into docs/benchmarks.md). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function verdict(t: TierResult): string {
+  if (t.aborted) return 'aborted';
+  if (t.generator.limited) return 'generator-limited';
+  return t.holds ? 'holds' : 'fails';
+}
+
+/** One Markdown row per server and tier: who was the limit, beside the latencies. */
 export function formatTable(tiers: TierResult[]): string {
   const header = [
     'server',
     'tier',
+    'verdict',
     'sent/s',
     'acked/s',
-    'p50 ms',
-    'p99 ms',
-    'max ms',
-    'ack p99 ms',
+    'moved p99 ms',
+    'ack p50 / p99 ms',
     'server CPU %',
     'CPU wait %',
     'server RSS MB',
@@ -20,7 +31,8 @@ export function formatTable(tiers: TierResult[]): string {
     'persisted/sent',
     'errors',
     'disc.',
-    'generator',
+    'gen. CPU % (per worker)',
+    'gen. lag p99 ms (per worker)',
     'vs ceiling (acked/s, p99)',
   ];
   const repeated = tiers.some((t) => t.repeats);
@@ -28,12 +40,11 @@ export function formatTable(tiers: TierResult[]): string {
   const rows = tiers.map((t) => [
     t.server,
     t.label,
+    verdict(t),
     cell(t.sentPerS),
     cell(t.ackedPerS),
-    cell(t.latencyMs.p50, 1),
     cell(t.latencyMs.p99, 1),
-    cell(t.latencyMs.max, 0),
-    cell(t.ackMs.p99, 1),
+    `${cell(t.ackMs.p50, 1)} / ${cell(t.ackMs.p99, 1)}`,
     cell(t.serverCpuPct),
     cell(t.serverRunQueueWaitPct),
     cell(t.serverRssMb.max),
@@ -41,11 +52,29 @@ export function formatTable(tiers: TierResult[]): string {
     t.persisted ? `${t.persisted.events}/${t.persisted.sent}` : '–',
     String(t.errors.total),
     String(t.disconnects),
-    t.aborted ? 'aborted' : t.generator.saturated ? 'SATURATED' : t.generator.jitter.length ? `jitter (${cell(t.generator.cpuPct)}%)` : `ok (${cell(t.generator.cpuPct)}%)`,
+    `${cell(t.generator.cpuPct)} (${t.generator.workerCpuPct.map((v) => cell(v)).join(' / ')})`,
+    t.generator.workerLagP99Ms.map((v) => cell(v, 1)).join(' / '),
     t.vsCeiling ? `${cell(t.vsCeiling.ackedPerS, 2)}×, ${cell(t.vsCeiling.p99, 1)}×` : '',
     ...(repeated ? [(t.repeats?.p99 ?? [t.latencyMs.p99]).map((v) => cell(v, 0)).join(' / ')] : []),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return table(header, rows);
+}
+
+/** p50 / p99 per write-path stage for the tiers whose server exposed its histograms; '' when none did. */
+export function formatBudgetTable(tiers: TierResult[]): string {
+  const measured = tiers.filter((t) => t.budget);
+  if (measured.length === 0) return '';
+  const stages = [...new Set(measured.flatMap((t) => t.budget!.stages.map((s) => s.stage)))];
+  const header = ['server', 'tier', ...stages.map((s) => `${s} p50 / p99 ms`), 'server ack p50 / p99 ms', 'generator ack p50 / p99 ms'];
+  const rows = measured.map((t) => [
+    t.server,
+    t.label,
+    ...stages.map((name) => {
+      const s = t.budget!.stages.find((x) => x.stage === name);
+      return s ? `${cell(s.p50Ms, 1)} / ${cell(s.p99Ms, 1)}` : '–';
+    }),
+    t.budget!.ack ? `${cell(t.budget!.ack.p50Ms, 1)} / ${cell(t.budget!.ack.p99Ms, 1)}` : '–',
+    `${cell(t.ackMs.p50, 1)} / ${cell(t.ackMs.p99, 1)}`,
+  ]);
+  return table(header, rows);
 }
