@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { batchWriterFor } from '../../src/event-store';
+import { batchWriterFor } from '../src/event-store';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';

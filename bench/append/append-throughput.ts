@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { batchWriterFor } from '../../../src/event-store';
-import { databaseCapabilities } from '../../../src/database/database-capabilities';
+import { batchWriterFor } from '../../src/event-store';
+import { databaseCapabilities } from '../../src/database/database-capabilities';
 import { Client } from 'pg';
 import { openDatabase } from '../../src/database/data-source';
 import { EventStore } from '../../src/event-store';

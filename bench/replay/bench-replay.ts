@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { databaseCapabilities } from '../../../src/database/database-capabilities';
+import { databaseCapabilities } from '../../src/database/database-capabilities';
 import { Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { performance } from 'node:perf_hooks';
