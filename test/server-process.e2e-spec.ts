@@ -97,7 +97,7 @@ describe('the server process', () => {
 
   it('is started by npm start with the same Node.js flags as start:prod, which these tests use', () => {
     const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-    expect(scripts.start).toBe(`nest build && ${scripts['start:prod']}`);
+    expect(scripts.start).toBe(`${scripts.build} && ${scripts['start:prod']}`);
     expect(NODE_FLAGS).toEqual(scripts['start:prod'].split(/\s+/).filter((word: string) => word.startsWith('--')));
   });
 
