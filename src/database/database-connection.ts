@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
 import { openDatabase } from './data-source';
+import { publishEmbeddedAddress } from './embedded-address';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseConnection {
@@ -18,7 +19,8 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
     logger.log({ message: 'no DATABASE_URL: starting the embedded PostgreSQL (PGlite)', dataDir: settings.dataDir });
     const embedded = await startEmbeddedPostgres(settings.dataDir, settings.databaseSchema);
     url = embedded.url;
-    stopEmbedded = embedded.stop;
+    const unpublish = publishEmbeddedAddress(settings.dataDir, embedded.url);
+    stopEmbedded = () => (unpublish(), embedded.stop());
   }
   try {
     // PGlite runs one session for all connections, and two connections' extended-protocol
