@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Settings } from '../config/settings';
 import { openDatabase } from './data-source';
+import { databaseCapabilities } from './database-capabilities';
 import { DatabaseConnection } from './database-connection';
 
 /**
@@ -74,10 +75,18 @@ export function findRunningEmbedded(dataDir: string): string | null {
  * process's database running.
  */
 export async function attachToRunningEmbedded(url: string, settings: Settings): Promise<DatabaseConnection> {
-  const { dataSource } = await openDatabase({ url, schema: settings.databaseSchema, poolSize: 1, embedded: true });
+  const { dataSource } = await openDatabase({
+    url,
+    schema: settings.databaseSchema,
+    poolSize: 1,
+    embedded: true,
+    connectTimeoutMs: settings.database.connectTimeoutMs,
+    queryTimeoutMs: settings.database.queryTimeoutMs,
+  });
   return {
     dataSource,
-    embedded: true,
+    // One session shared with the server: no prepared statements of ours in its namespace.
+    capabilities: databaseCapabilities(true),
     async close() {
       await dataSource.destroy();
     },
