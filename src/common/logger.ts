@@ -110,7 +110,7 @@ function prettyStream(fd: 1 | 2, colorize: boolean): DestinationStream {
     messageKey: 'message',
     translateTime: 'SYS:HH:MM:ss',
     // Request lines say it all in their message; the JSON form keeps the fields.
-    ignore: 'pid,hostname,context,req,res,responseTime',
+    ignore: 'pid,hostname,context,req,res,responseTime,reqId',
     messageFormat: '{if context}{context}: {end}{message}',
   });
 }
