@@ -21,8 +21,7 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
     logger.log({ message: 'no DATABASE_URL: starting the embedded PostgreSQL (PGlite)', dataDir: settings.dataDir });
     const embedded = await startEmbeddedPostgres(settings.dataDir, settings.databaseSchema);
     url = embedded.url;
-    const unpublish = publishEmbeddedAddress(settings.dataDir, embedded.url);
-    stopEmbedded = () => (unpublish(), embedded.stop());
+    stopEmbedded = embedded.stop;
   }
   try {
     // PGlite runs one session for all connections, and two connections' extended-protocol
@@ -39,10 +38,13 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
       queryTimeoutMs: settings.database.queryTimeoutMs,
     });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
+    // Published once migrated, so a CLI command never races the server's migrations.
+    const unpublish = stopEmbedded ? publishEmbeddedAddress(settings.dataDir, url) : () => undefined;
     return {
       dataSource,
       capabilities: databaseCapabilities(stopEmbedded !== null),
       async close() {
+        unpublish();
         await dataSource.destroy();
         await stopEmbedded?.();
       },
