@@ -104,6 +104,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** Resolves once the movement is committed (never before); rejects with MovementNotRecorded. */
   record(mover: Mover, data: MovementData, metadata: EventMetadata): Promise<Recorded> {
     this.queued++;
+    mover.inFlight++;
     const lane = this.laneOf(mover.playerId);
     return new Promise((resolve, reject) => {
       lane.queue.push({ mover, data, metadata, resolve, reject });
@@ -212,6 +213,7 @@ export class MovementBatcher implements OnApplicationShutdown {
       const recorded = cs === undefined ? null : (p.mover.resumes.get(cs)?.recorded ?? null);
       if (recorded !== null && p.data.seq !== null && p.data.seq <= recorded) {
         this.queued--;
+        p.mover.inFlight--;
         p.resolve('duplicate');
       } else rest.push(p);
     }
@@ -231,13 +233,19 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   private refuse(batch: Pending[], failure: MovementNotRecorded): void {
     this.queued -= batch.length;
-    for (const p of batch) p.reject(failure);
+    for (const p of batch) {
+      p.mover.inFlight--;
+      p.reject(failure);
+    }
     // Nothing queued behind a database that does not answer waits for it.
     if (!this.database.up) {
       for (const lane of this.lanes) {
         const waiting = lane.queue.splice(0);
         this.queued -= waiting.length;
-        for (const p of waiting) p.reject(new MovementNotRecorded(false, 'the database is not answering'));
+        for (const p of waiting) {
+          p.mover.inFlight--;
+          p.reject(new MovementNotRecorded(false, 'the database is not answering'));
+        }
       }
     }
   }
@@ -249,6 +257,7 @@ export class MovementBatcher implements OnApplicationShutdown {
     for (let i = 0; i < batch.length; i++) {
       const { mover, resolve } = batch[i];
       const { data, streamVersion } = events[i];
+      mover.inFlight--;
       if (mover.version === undefined || mover.version < streamVersion) mover.version = streamVersion;
       moves[i] = new PlayerMoved(mover.playerId, data, recordedAt, streamVersion);
       resolve('recorded');
