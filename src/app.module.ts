@@ -6,6 +6,7 @@ import { CqrsErrorLog } from './common/cqrs-error-log';
 import { SETTINGS, Settings } from './config/settings';
 import { EventStoreModule } from './event-store';
 import { HealthController } from './health/health.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { MovementModule } from './movement/movement.module';
 import { ReplayModule } from './replay/replay.module';
 import { RolesModule } from './roles/roles.module';
@@ -18,7 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
+      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
       controllers: [HealthController],
       providers: [{ provide: SETTINGS, useValue: settings }, { provide: DataSource, useValue: dataSource }, CqrsErrorLog],
       exports: [SETTINGS, DataSource],

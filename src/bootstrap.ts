@@ -13,6 +13,8 @@ import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
+import { httpMetrics } from './metrics/http-metrics.middleware';
+import { WaypointMetrics } from './metrics/waypoint-metrics';
 
 export interface RunningWaypoint {
   app: INestApplication;
@@ -55,6 +57,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       logger,
       bodyParser: false,
     });
+    app.use(httpMetrics(app.get(WaypointMetrics)));
     app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SETTINGS, Settings, usesEmbeddedDatabase } from '../../config/settings';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import { EventBus } from '@nestjs/cqrs';
 import { AppendTransaction, CommitOutcomeUnknown, ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
 import { movementStreamId } from '../../players/player-streams';
@@ -14,6 +15,8 @@ interface Pending {
   streamId: string;
   data: MovementData;
   metadata: EventMetadata;
+  /** When it was queued (epoch ms), for the write path's stage metrics. */
+  queuedAt: number;
   /** Set once appended into a gathering transaction (not yet committed). */
   event?: VersionedNewEvent<MovementData>;
   recordedAt?: number;
@@ -57,7 +60,9 @@ export class MovementBatcher implements OnApplicationShutdown {
     private readonly projection: LastPositionProjection,
     private readonly eventBus: EventBus,
     @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly metrics: WaypointMetrics,
   ) {
+    metrics.watch('appendQueue', () => this.queued);
     const { partIntervalMs, lanes } = settings.appendBatch;
     const gather = partIntervalMs > 0 && !usesEmbeddedDatabase(settings);
     this.lanes = Array.from({ length: lanes }, () => this.newLane(gather));
@@ -70,7 +75,7 @@ export class MovementBatcher implements OnApplicationShutdown {
       this.forgetReleased();
       gathering?.soon();
     };
-    const lane = new AppendLane<Pending>(windowMs, maxEvents, (batch) => this.appendBatch(batch, gathering), afterCommit);
+    const lane = new AppendLane<Pending>(windowMs, maxEvents, (batch) => this.timed(batch, () => this.appendBatch(batch, gathering)), afterCommit);
     if (gather) {
       gathering = new GatheringTransaction<Pending>(
         lane,
@@ -110,7 +115,7 @@ export class MovementBatcher implements OnApplicationShutdown {
     this.queued++;
     return new Promise((resolve, reject) => {
       const { lane, gathering } = this.laneOf(playerId);
-      lane.push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
+      lane.push({ playerId, streamId: movementStreamId(playerId), data, metadata, queuedAt: Date.now(), resolve, reject });
       gathering?.soon();
     });
   }
@@ -211,6 +216,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** The batch is committed: remember its versions, acknowledge it, and only now tell anyone of it. */
   private recorded(batch: Pending[]): void {
     this.queued -= batch.length;
+    this.metrics.batchCommitted(batch[0].queuedAt, batch[batch.length - 1].recordedAt!);
     const moves = new Array<PlayerMoved>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i];
@@ -220,6 +226,12 @@ export class MovementBatcher implements OnApplicationShutdown {
       p.resolve();
     }
     this.eventBus.publish(new PlayersMoved(moves));
+  }
+
+  /** Times one batch's append and commit, whatever its outcome. */
+  private async timed(batch: Pending[], append: () => Promise<void>): Promise<void> {
+    const began = performance.now();
+    await append().finally(() => this.metrics.batchAppended(batch.length, (performance.now() - began) / 1000));
   }
 
   private async loadUnknownVersions(batch: Pending[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import { CommitOutcomeUnknown } from '../../event-store';
 import { MotionStates } from './motion-states';
 import { MovementBatcher } from './movement-batcher';
@@ -25,12 +26,14 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
   constructor(
     private readonly motions: MotionStates,
     private readonly batcher: MovementBatcher,
+    private readonly metrics: WaypointMetrics,
   ) {}
 
   async execute(command: RecordMovement): Promise<RecordMovementResult> {
     const { player, receivedAt } = command;
     const decision = decideMovement(command.payload, this.motions.get(player.id, receivedAt), this.motions.limits, receivedAt);
     this.motions.set(player.id, decision.state);
+    this.metrics.stage('decided', (Date.now() - receivedAt) / 1000);
     if (!decision.accepted) return { ok: false, error: { code: decision.code, message: decision.message }, seq: decision.seq };
 
     const { movement } = decision;
