@@ -5,7 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { CqrsErrorLog } from './common/cqrs-error-log';
 import { SETTINGS, Settings } from './config/settings';
 import { EventStoreModule } from './event-store';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MovementModule } from './movement/movement.module';
 import { ReplayModule } from './replay/replay.module';
@@ -19,8 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
-      controllers: [HealthController],
+      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule, HealthModule],
       providers: [{ provide: SETTINGS, useValue: settings }, { provide: DataSource, useValue: dataSource }, CqrsErrorLog],
       exports: [SETTINGS, DataSource],
     };

@@ -22,6 +22,8 @@ export interface Settings {
   logFormat: 'json' | 'pretty';
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
+  /** Per minute; 0 = off. `perAddress`: auth requests from one client address; `perUsername`: failed logins for one username. */
+  authThrottle: { perAddress: number; perUsername: number };
   broadcastIntervalMs: number;
   appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; outcomeCheckMs: number };
   world: { min: number; max: number };
@@ -47,6 +49,8 @@ export interface Settings {
   redisUrl: string | null;
   /** How long a node waits for every other node to answer "who is online" (the Redis adapter's requestsTimeout). */
   clusterRequestTimeoutMs: number;
+  /** How long each readiness check (database, Redis) may take before it counts as down. */
+  healthCheckTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -85,6 +89,8 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
+  { env: 'AUTH_THROTTLE_PER_ADDRESS', default: '120', meaning: 'POST /auth/login and /auth/register requests per minute from one client address; one more is answered 429 with Retry-After, before any password is hashed. 0 = off (load tests that log thousands of players in from one address).' },
+  { env: 'AUTH_THROTTLE_PER_USERNAME', default: '10', meaning: 'Failed logins per minute for one username (whatever the address); beyond it logins for that username are answered 429 with Retry-After, before the password is checked, until the minute is over. 0 = off.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
   { env: 'APPEND_PART_INTERVAL_MS', default: '10', meaning: 'While a batch window gathers movements, they are appended into the batch\'s open transaction at most this often, so that only the last part and the COMMIT remain when the window ends; 0 = the whole batch in one statement when the window ends. PostgreSQL only (the embedded database always appends whole batches).' },
@@ -108,6 +114,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
   { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
+  { env: 'HEALTH_CHECK_TIMEOUT_MS', default: '500', meaning: 'How long each check of GET /health and /health/ready (the database, Redis) may take before it counts as down, so a probe is answered in about this time even when the database hangs. 50 to 10000.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
   { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
 ];
@@ -239,6 +246,10 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       memoryCostKiB: number(merged, 'PASSWORD_HASH_MEMORY_KIB', 19_456, { min: 1024, integer: true }),
       timeCost: number(merged, 'PASSWORD_HASH_TIME_COST', 2, { min: 1, integer: true }),
     },
+    authThrottle: {
+      perAddress: number(merged, 'AUTH_THROTTLE_PER_ADDRESS', 120, { min: 0, max: 1_000_000, integer: true }),
+      perUsername: number(merged, 'AUTH_THROTTLE_PER_USERNAME', 10, { min: 0, max: 1_000_000, integer: true }),
+    },
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
@@ -268,6 +279,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       .filter(Boolean),
     redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
     clusterRequestTimeoutMs: number(merged, 'CLUSTER_REQUEST_TIMEOUT_MS', 2_000, { min: 100, max: 60_000, integer: true }),
+    healthCheckTimeoutMs: number(merged, 'HEALTH_CHECK_TIMEOUT_MS', 500, { min: 50, max: 10_000, integer: true }),
   };
 }
 

@@ -1,0 +1,155 @@
+import { ChildProcess } from 'node:child_process';
+import { createServer, connect as connectTcp, Server, Socket } from 'node:net';
+import { freePort, startRedis, stop } from './support/processes';
+import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
+
+async function get(url: string): Promise<{ status: number; body: any; ms: number }> {
+  const started = Date.now();
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json(), ms: Date.now() - started };
+}
+
+describe('health probes', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it('/health/live answers while the process runs', async () => {
+    expect(await get(`${server.url}/health/live`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('/health/ready asks the database; without REDIS_URL nothing else', async () => {
+    const { status, body } = await get(`${server.url}/health/ready`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+    expect(Object.keys(body.details)).toEqual(['database']);
+  });
+
+  it('/health keeps its v1 answer', async () => {
+    expect(await get(`${server.url}/health`)).toMatchObject({ status: 200, body: { status: 'ok', database: 'up' } });
+  });
+});
+
+describe('/health/ready with REDIS_URL', () => {
+  let server: TestServer;
+  let redis: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (redis) await stop(redis, 'SIGKILL');
+  });
+
+  it('is 200 with Redis up, 503 naming redis within a second once it is gone, and 200 again when it is back', async () => {
+    const up = await get(`${server.url}/health/ready`);
+    expect(up).toMatchObject({ status: 200, body: { details: { database: { status: 'up' }, redis: { status: 'up' } } } });
+
+    await stop(redis, 'SIGKILL');
+    const down = await get(`${server.url}/health/ready`);
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/^not ready: redis did not answer \(/) });
+    expect(down.body.message).not.toMatch(/database/);
+    expect(down.ms).toBeLessThan(1000);
+    // v1: the server and its database answer.
+    expect((await get(`${server.url}/health`)).status).toBe(200);
+
+    redis = await startRedis(port);
+    await until(async () => (await get(`${server.url}/health/ready`)).status === 200, 10_000);
+  });
+});
+
+describeOnPostgres('probes when the database hangs', () => {
+  let server: TestServer;
+  let relay: FreezingRelay;
+
+  beforeAll(async () => {
+    relay = await FreezingRelay.start(process.env.DATABASE_URL!);
+    server = await startTestServer({ DATABASE_URL: relay.url, HEALTH_CHECK_TIMEOUT_MS: '300' });
+  });
+  afterAll(async () => {
+    relay?.thaw();
+    await server?.close();
+    await relay?.close();
+  });
+
+  it('/health/ready and /health answer 503 naming the database within a second; /health/live still 200', async () => {
+    expect((await get(`${server.url}/health/ready`)).status).toBe(200);
+    relay.freeze();
+    const ready = await get(`${server.url}/health/ready`);
+    expect(ready).toMatchObject({ status: 503, body: { statusCode: 503, message: expect.stringMatching(/^not ready: database did not answer \(/) } });
+    expect(ready.ms).toBeLessThan(1000);
+    const v1 = await get(`${server.url}/health`);
+    expect(v1).toMatchObject({ status: 503, body: { message: expect.stringMatching(/database/) } });
+    expect(v1.ms).toBeLessThan(1000);
+    expect((await get(`${server.url}/health/live`)).status).toBe(200);
+    relay.thaw();
+    await until(async () => (await get(`${server.url}/health/ready`)).status === 200, 5_000);
+  });
+});
+
+async function until(condition: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A TCP relay to PostgreSQL that, frozen, holds what the server sends: a database that hangs without closing. */
+class FreezingRelay {
+  private frozen = false;
+  private readonly held: [Socket, Buffer][] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(databaseUrl: string): Promise<FreezingRelay> {
+    const target = new URL(databaseUrl);
+    let relay: FreezingRelay;
+    const server = createServer((client) => relay.relay(client, target));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(databaseUrl);
+    url.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    relay = new FreezingRelay(server, url.toString());
+    return relay;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const [socket, data] of this.held.splice(0)) socket.write(data);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  private relay(client: Socket, target: URL): void {
+    const upstream = connectTcp(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (data) => (this.frozen ? this.held.push([upstream, data]) : upstream.write(data)));
+    upstream.on('data', (data) => client.write(data));
+  }
+}
