@@ -63,6 +63,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).
     app.set('etag', false);
+    if (settings.trustProxy !== null) app.set('trust proxy', settings.trustProxy);
     app.useWebSocketAdapter(new ConfiguredIoAdapter(app, settings));
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     app.useGlobalFilters(new HttpErrorFilter());

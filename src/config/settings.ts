@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
@@ -24,6 +25,8 @@ export interface Settings {
   passwordHash: { memoryCostKiB: number; timeCost: number };
   /** Per minute; 0 = off. `perAddress`: auth requests from one client address; `perUsername`: failed logins for one username. */
   authThrottle: { perAddress: number; perUsername: number };
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address; null = none (the connecting address). */
+  trustProxy: number | string[] | null;
   broadcastIntervalMs: number;
   appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; outcomeCheckMs: number };
   world: { min: number; max: number };
@@ -90,6 +93,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
   { env: 'AUTH_THROTTLE_PER_ADDRESS', default: '120', meaning: 'POST /auth/login and /auth/register requests per minute from one client address; one more is answered 429 with Retry-After, before any password is hashed. 0 = off (load tests that log thousands of players in from one address).' },
+  { env: 'TRUST_PROXY', default: '(none)', meaning: 'Proxies in front of the server whose X-Forwarded-For header gives the client address (for AUTH_THROTTLE_PER_ADDRESS and the logs): a number of hops, or a comma-separated list of addresses, subnets (10.0.0.0/8) and loopback, linklocal, uniquelocal. Unset: the connecting address, so every client behind a balancer counts as one.' },
   { env: 'AUTH_THROTTLE_PER_USERNAME', default: '10', meaning: 'Failed logins per minute for one username (whatever the address); beyond it logins for that username are answered 429 with Retry-After, before the password is checked, until the minute is over. 0 = off.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
@@ -195,6 +199,24 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
   return { secret, generated: true };
 }
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY: a hop count, or addresses, subnets and Express's keywords. */
+function trustProxy(env: Env): number | string[] | null {
+  const raw = text(env, 'TRUST_PROXY', '').trim();
+  if (raw === '') return null;
+  if (/^\d+$/.test(raw)) return number(env, 'TRUST_PROXY', 0, { min: 0, max: 100, integer: true });
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, more] = entry.split('/');
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 6 ? 128 : 32));
+    if (!PROXY_KEYWORDS.has(entry) && (isIP(address) === 0 || !validBits || more !== undefined)) {
+      throw new SettingsError('TRUST_PROXY', `"${entry}" is not a hop count, an address, a subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  return entries;
+}
+
 /**
  * No DATABASE_URL: the server runs on the embedded PostgreSQL (PGlite), whose one session
  * sits behind one pooled connection (so no prepared statements, no advisory locks held
@@ -246,6 +268,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       memoryCostKiB: number(merged, 'PASSWORD_HASH_MEMORY_KIB', 19_456, { min: 1024, integer: true }),
       timeCost: number(merged, 'PASSWORD_HASH_TIME_COST', 2, { min: 1, integer: true }),
     },
+    trustProxy: trustProxy(merged),
     authThrottle: {
       perAddress: number(merged, 'AUTH_THROTTLE_PER_ADDRESS', 120, { min: 0, max: 1_000_000, integer: true }),
       perUsername: number(merged, 'AUTH_THROTTLE_PER_USERNAME', 10, { min: 0, max: 1_000_000, integer: true }),
