@@ -18,18 +18,26 @@ describe('health probes', () => {
   afterAll(() => server?.close());
 
   it('/health/live answers while the process runs', async () => {
-    expect(await get(`${server.url}/health/live`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await get(`${server.url}/health/live`)).toMatchObject({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
   });
 
   it('/health/ready asks the database; without REDIS_URL nothing else', async () => {
     const { status, body } = await get(`${server.url}/health/ready`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+    expect(body.error).toEqual({});
     expect(Object.keys(body.details)).toEqual(['database']);
   });
 
   it('/health keeps its v1 answer', async () => {
     expect(await get(`${server.url}/health`)).toMatchObject({ status: 200, body: { status: 'ok', database: 'up' } });
+  });
+
+  it('documents the probes, /metrics and the auth throttle in OpenAPI', async () => {
+    const { paths } = (await get(`${server.url}/docs-json`)).body;
+    for (const path of ['/health', '/health/live', '/health/ready', '/metrics']) expect([path, Object.keys(paths[path]?.get?.responses ?? {})]).toEqual([path, expect.arrayContaining(['200'])]);
+    expect(Object.keys(paths['/health/ready'].get.responses)).toContain('503');
+    for (const path of ['/auth/login', '/auth/register']) expect(Object.keys(paths[path].post.responses)).toContain('429');
   });
 });
 
@@ -87,7 +95,7 @@ describeOnPostgres('probes when the database hangs', () => {
     expect(ready).toMatchObject({ status: 503, body: { statusCode: 503, message: expect.stringMatching(/^not ready: database did not answer \(/) } });
     expect(ready.ms).toBeLessThan(1000);
     const v1 = await get(`${server.url}/health`);
-    expect(v1).toMatchObject({ status: 503, body: { message: expect.stringMatching(/database/) } });
+    expect(v1).toMatchObject({ status: 503, body: { statusCode: 503, message: expect.stringMatching(/^database unavailable \(/) } });
     expect(v1.ms).toBeLessThan(1000);
     expect((await get(`${server.url}/health/live`)).status).toBe(200);
     relay.thaw();

@@ -31,7 +31,7 @@ export class HealthController {
   @ApiOkResponse({ description: 'the server and its database answer' })
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'the database does not answer within HEALTH_CHECK_TIMEOUT_MS' })
   async check(): Promise<{ status: 'ok'; database: 'up' }> {
-    await this.run([this.database()]);
+    await this.run([this.database()], (down) => `database unavailable (${down[0].reason})`);
     return { status: 'ok', database: 'up' };
   }
 
@@ -47,7 +47,7 @@ export class HealthController {
   ready(): Promise<HealthCheckResult> {
     const checks = [this.database()];
     if (this.redis.configured) checks.push(() => this.indicators.check('redis').attempt(() => this.redis.ping()).withTimeout(this.timeoutMs));
-    return this.run(checks);
+    return this.run(checks, (down) => `not ready: ${down.map(({ part, reason }) => `${part} did not answer (${reason})`).join('; ')}`);
   }
 
   private database(): HealthIndicatorFunction {
@@ -55,14 +55,14 @@ export class HealthController {
   }
 
   /** Terminus's result, or 503 in the error shape with a message naming each part that is down. */
-  private async run(checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+  private async run(checks: HealthIndicatorFunction[], message: (down: { part: string; reason: string }[]) => string): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (error) {
       const result = (error as ServiceUnavailableException).getResponse?.() as HealthCheckResult | undefined;
       if (!result?.error) throw error;
-      const down = Object.entries(result.error).map(([part, detail]) => `${part} did not answer (${String((detail as { message?: unknown }).message ?? 'down')})`);
-      throw new ServiceUnavailableException(`not ready: ${down.join('; ')}`);
+      const down = Object.entries(result.error).map(([part, detail]) => ({ part, reason: String((detail as { message?: unknown }).message ?? 'down') }));
+      throw new ServiceUnavailableException(message(down));
     }
   }
 }
