@@ -1,5 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { createServer, connect as connectTcp, Server, Socket } from 'node:net';
+import { scrape } from './support/metrics-text';
 import { freePort, startRedis, stop } from './support/processes';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
@@ -56,9 +57,11 @@ describe('/health/ready with REDIS_URL', () => {
     if (redis) await stop(redis, 'SIGKILL');
   });
 
-  it('is 200 with Redis up, 503 naming redis within a second once it is gone, and 200 again when it is back', async () => {
+  it('is 200 with Redis up, 503 naming redis within a second once it is gone, and 200 again when it is back; /metrics shows the link', async () => {
     const up = await get(`${server.url}/health/ready`);
     expect(up).toMatchObject({ status: 200, body: { details: { database: { status: 'up' }, redis: { status: 'up' } } } });
+
+    expect((await scrape(server.url)).value('waypoint_redis_connected')).toBe(1);
 
     await stop(redis, 'SIGKILL');
     const down = await get(`${server.url}/health/ready`);
@@ -69,8 +72,12 @@ describe('/health/ready with REDIS_URL', () => {
     // v1: the server and its database answer.
     expect((await get(`${server.url}/health`)).status).toBe(200);
 
+    // The node's own Redis clients see it too.
+    await until(async () => (await scrape(server.url)).value('waypoint_redis_connected') === 0, 5_000);
+
     redis = await startRedis(port);
     await until(async () => (await get(`${server.url}/health/ready`)).status === 200, 10_000);
+    await until(async () => (await scrape(server.url)).value('waypoint_redis_connected') === 1, 10_000);
   });
 });
 

@@ -101,6 +101,7 @@ describe('GET /metrics', () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const metrics = new Metrics(await res.text());
     expect(metrics.value('waypoint_database_pool_connections', { state: 'max' })).toBeGreaterThanOrEqual(1);
     expect(metrics.has('waypoint_database_pool_connections', { state: 'in_use' })).toBe(true);

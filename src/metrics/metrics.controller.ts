@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { WaypointMetrics } from './waypoint-metrics';
@@ -9,11 +9,10 @@ export class MetricsController {
   constructor(private readonly metrics: WaypointMetrics) {}
 
   @Get()
-  @Header('Cache-Control', 'no-store')
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'this node\'s metrics in the Prometheus text format (no authentication)', schema: { type: 'string' } })
   async scrape(@Res() res: Response): Promise<void> {
     const body = await this.metrics.metrics();
-    res.type(this.metrics.contentType).send(body);
+    res.type(this.metrics.contentType).set('Cache-Control', 'no-store').send(body);
   }
 }
