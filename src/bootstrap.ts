@@ -53,7 +53,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
   const db = database ?? (await connectDatabase(settings, new Logger('Database')));
   let app: NestExpressApplication | null = null;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, db.dataSource), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, db), {
       logger,
       bodyParser: false,
     });

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     console.error(`${name} failed: ${(error as Error).message}`);
     process.exit(1);
   }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database.dataSource), {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database), {
     logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }, 'stderr'),
   });
   try {

@@ -81,9 +81,15 @@ async function main(): Promise<void> {
   }
   try {
     const running = await startWaypoint(settings);
-    logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.embedded });
+    logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.capabilities.embedded });
     const stop = async (signal: string) => {
-      logger.log({ message: 'shutting down: committing queued movements first', signal });
+      logger.log({ message: 'shutting down: committing queued movements first', signal, timeoutMs: settings.shutdownTimeoutMs });
+      // A database that does not answer must not hold the stop for ever: every queued
+      // movement is answered within the append bounds, and this is the bound of the rest.
+      setTimeout(() => {
+        logger.error({ message: 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS; exiting anyway', timeoutMs: settings.shutdownTimeoutMs });
+        process.exit(1);
+      }, settings.shutdownTimeoutMs).unref();
       await running.close();
       process.exit(0);
     };

@@ -87,7 +87,7 @@ describeOnPostgres('probes when the database hangs', () => {
 
   beforeAll(async () => {
     relay = await FreezingRelay.start(process.env.DATABASE_URL!);
-    server = await startTestServer({ DATABASE_URL: relay.url, HEALTH_CHECK_TIMEOUT_MS: '300' });
+    server = await startTestServer({ DATABASE_URL: relay.url, HEALTH_DATABASE_TIMEOUT_MS: '300' });
   });
   afterAll(async () => {
     relay?.thaw();

@@ -69,6 +69,22 @@ describe('GET /metrics', () => {
     expect(metrics.value('waypoint_append_queue_events')).toBe(0);
   });
 
+  it('counts a resend already recorded in a resumable session as duplicate', async () => {
+    const { token } = await registerAndLogin(server.url);
+    const resumable = await connect(server.url, token, ['websocket'], { auth: { token, clientSession: 'metrics-test' } });
+    try {
+      const before = await scrape(server.url);
+      await expect(sendPosition(resumable.socket, { x: 1, y: 1, seq: 1 })).resolves.toEqual({ ok: true, seq: 1 });
+      await expect(sendPosition(resumable.socket, { x: 1, y: 1, seq: 1 })).resolves.toEqual({ ok: true, seq: 1, duplicate: true });
+      const after = await scrape(server.url);
+      const delta = (outcome: string) => after.value('waypoint_positions_total', { outcome }) - before.value('waypoint_positions_total', { outcome });
+      expect([delta('accepted'), delta('duplicate')]).toEqual([1, 1]);
+    } finally {
+      resumable.socket.close();
+    }
+    await waitFor(async () => (await scrape(server.url)).value('waypoint_players_online') === 1);
+  });
+
   it('shows the players online on this node, slow clients and exports in flight', async () => {
     const metrics = await scrape(server.url);
     expect(metrics.value('waypoint_players_online')).toBe(1);

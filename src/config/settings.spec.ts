@@ -51,7 +51,7 @@ describe('settings', () => {
     [{ TRUST_PROXY: 'nginx' }, /^Setting TRUST_PROXY: "nginx" is not a hop count/],
     [{ TRUST_PROXY: '10.0.0.0/40' }, /^Setting TRUST_PROXY: "10.0.0.0\/40"/],
     [{ AUTH_THROTTLE_PER_ADDRESS: '-1' }, /AUTH_THROTTLE_PER_ADDRESS: -1 is below the minimum 0/],
-    [{ HEALTH_CHECK_TIMEOUT_MS: '20000' }, /HEALTH_CHECK_TIMEOUT_MS: 20000 is above the maximum 10000/],
+    [{ HEALTH_REDIS_TIMEOUT_MS: '20000' }, /HEALTH_REDIS_TIMEOUT_MS: 20000 is above the maximum 10000/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });

@@ -2,11 +2,13 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
 import { openDatabase } from './data-source';
+import { DatabaseCapabilities, databaseCapabilities } from './database-capabilities';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseConnection {
   dataSource: DataSource;
-  embedded: boolean;
+  /** What the database can do; every choice that depends on it reads this. */
+  capabilities: DatabaseCapabilities;
   close(): Promise<void>;
 }
 
@@ -31,11 +33,13 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
       poolSize,
       embedded: stopEmbedded !== null,
       idleInTransactionTimeoutMs: settings.databaseIdleTransactionTimeoutMs,
+      connectTimeoutMs: settings.database.connectTimeoutMs,
+      queryTimeoutMs: settings.database.queryTimeoutMs,
     });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
     return {
       dataSource,
-      embedded: stopEmbedded !== null,
+      capabilities: databaseCapabilities(stopEmbedded !== null),
       async close() {
         await dataSource.destroy();
         await stopEmbedded?.();

@@ -20,7 +20,7 @@ export class RedisHealth implements OnModuleDestroy {
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,
           disableClientInfo: true,
-          connectTimeout: settings.healthCheckTimeoutMs,
+          connectTimeout: settings.healthRedisTimeoutMs,
           retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
         })
       : null;

@@ -4,9 +4,9 @@ import { DataSource } from 'typeorm';
 
 /**
  * The write path's stages, each timed from the stage before it: `decided` (received →
- * the rules decided), `appended` (decided → its batch's append returned), `committed`
- * (appended → COMMIT returned), `acked` (committed → the batch's acks sent), `emitted`
- * (committed → `players:moved` emitted).
+ * the rules decided), `appended` (decided and queued → its batch sent to the database),
+ * `committed` (sent → the batch's statement and commit answered), `acked` (committed →
+ * the batch's acks sent), `emitted` (committed → `players:moved` emitted).
  */
 export type WriteStage = 'decided' | 'appended' | 'committed' | 'acked' | 'emitted';
 
@@ -148,13 +148,13 @@ export class WaypointMetrics implements OnModuleDestroy {
   }
 
   /**
-   * A batch committed: its oldest movement was decided at `decidedAt` and appended (its
-   * last part) at `appendedAt`, epoch ms. Its acks are sent in the promise callbacks that
-   * follow; the acked stage is timed once they have run.
+   * A batch committed just now: its oldest movement was queued at `queuedAt` and the
+   * batch sent to the database at `appendedAt`, epoch ms. Its acks are sent in the
+   * promise callbacks that follow; the acked stage is timed once they have run.
    */
-  batchCommitted(decidedAt: number, appendedAt: number): void {
+  batchCommitted(queuedAt: number, appendedAt: number): void {
     const committedAt = Date.now();
-    this.stageOf.appended.observe(Math.max(0, appendedAt - decidedAt) / 1000);
+    this.stageOf.appended.observe(Math.max(0, appendedAt - queuedAt) / 1000);
     this.stageOf.committed.observe(Math.max(0, committedAt - appendedAt) / 1000);
     this.ackedAfter.push(committedAt);
     this.ackTimer ??= setImmediate(() => {

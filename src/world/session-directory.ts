@@ -29,6 +29,8 @@ export interface SessionData {
   player: AuthenticatedPlayer;
   /** Latest recorded position, kept on the socket so other nodes can list it (cluster mode). */
   position?: WirePosition | null;
+  /** The handshake's auth.clientSession (a resumable session), or null. */
+  clientSession?: string | null;
 }
 
 export const playerRoom = (playerId: string): string => `player:${playerId}`;

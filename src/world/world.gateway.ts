@@ -46,7 +46,12 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         AccessTokens.fromAuthorizationHeader(socket.handshake.headers.authorization);
       const player = this.tokens.verify(token as string);
       if (!player) return next(new Error('unauthorized'));
+      const clientSession = (socket.handshake.auth as { clientSession?: unknown } | undefined)?.clientSession;
+      if (clientSession !== undefined && clientSession !== null && !isClientSession(clientSession)) {
+        return next(new Error('invalid_client_session'));
+      }
       socket.data.player = player;
+      socket.data.clientSession = clientSession ?? null;
       this.accounts.account(player.id).then(
         (account) => next(account ? undefined : new Error('unauthorized')),
         // The database does not answer: let the connection through, to be refused the
@@ -60,7 +65,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const { player } = socket.data;
     // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
     // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
-    // (docs/benchmarks.md). Bound before any await so no early position is missed.
+    // (docs/performance.md). Bound before any await so no early position is missed.
     socket.on('position', (...args: unknown[]) => {
       // Socket.IO passes the ack, when there is one, as the last argument.
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
@@ -70,7 +75,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     });
     try {
       const takeover = await this.sessions.claim(socket, player);
-      const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
+      const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover, socket.data.clientSession));
       socket.data.position = welcome.position;
       socket.emit('welcome', welcome);
       this.broadcaster.attach(socket.id, welcome.position);
@@ -103,7 +108,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     let outcome: RecordMovementResult;
     const receivedAt = Date.now();
     try {
-      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, receivedAt));
+      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, receivedAt, socket.data.clientSession));
     } catch (error) {
       this.logger.error({ message: 'position failed', error: String(error) });
       outcome = { ok: false, error: { code: 'unavailable', message: 'the movement was not recorded; send it again' }, seq: null };
@@ -115,4 +120,9 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     }
     this.metrics.positionAnswered(outcome, receivedAt);
   }
+}
+
+/** auth.clientSession: 1 to 64 of A-Z, a-z, 0-9, _ and -. */
+function isClientSession(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value);
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { batchWriterFor } from '../../src/event-store';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -45,7 +46,7 @@ async function runOnce(databaseUrl: string, players: number, batch: number, lane
   const schema = `append_ceiling_${randomUUID().slice(0, 8)}`;
   const settings = loadSettings({ DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema, JWT_SECRET: 'append-ceiling-secret-0123456789', LOG_LEVEL: 'warn' });
   const database = await connectDatabase(settings);
-  const store = new EventStore(database.dataSource, settings);
+  const store = new EventStore(database.dataSource, batchWriterFor(database.dataSource, database.capabilities, settings.appendBatch));
   const projection = new LastPositionProjection();
   try {
     const ids = Array.from({ length: players }, () => randomUUID());

@@ -6,6 +6,8 @@ export interface Welcome {
   self: { id: string; username: string };
   position: WirePosition | null;
   players: { id: string; username: string; position: WirePosition | null }[];
+  /** With a resumable session (auth.clientSession): the highest seq recorded in it. */
+  resume?: { clientSession: string; lastSeq: number | null };
 }
 
 export class ConnectPlayer extends Command<Welcome> {
@@ -14,6 +16,8 @@ export class ConnectPlayer extends Command<Welcome> {
     readonly sessionId: string,
     /** The session replaces an older one of the same player: no `player:joined`. */
     readonly takeover: boolean,
+    /** The handshake's auth.clientSession, if any. */
+    readonly clientSession: string | null = null,
   ) {
     super();
   }

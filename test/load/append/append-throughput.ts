@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { batchWriterFor } from '../../../src/event-store';
+import { databaseCapabilities } from '../../../src/database/database-capabilities';
 import { Client } from 'pg';
 import { openDatabase } from '../../../src/database/data-source';
 import { EventStore } from '../../../src/event-store';
@@ -12,7 +14,6 @@ import { movementStreamId } from '../../../src/players/player-streams';
  * P players, appended back to back for S seconds. Reports events/s and PostgreSQL CPU.
  *   node dist/test/load/append/append-throughput.js [--players 2000] [--batch 100,500,2000] [--seconds 10]
  *     [--no-projection] [--drop-indexes name,name] [--last-positions-fillfactor 100]   (what each part of the write costs)
- *     [--parts 5]   (each batch appended in that many parts of one transaction, as the live batcher does)
  */
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,12 +44,11 @@ async function main(): Promise<void> {
   const batches = arg('batch', '100,500,2000').split(',').map(Number);
   const seconds = Number(arg('seconds', '10'));
   const withProjection = !process.argv.includes('--no-projection');
-  const parts = Number(arg('parts', '1'));
   const admin = new Client({ connectionString: url });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   const { dataSource } = await openDatabase({ url, schema });
-  const store = new EventStore(dataSource, { databaseUrl: url } as never);
+  const store = new EventStore(dataSource, batchWriterFor(dataSource, databaseCapabilities(false), { timeoutMs: 60_000, outcomeCheckMs: 5_000 }));
   for (const index of arg('drop-indexes', '').split(',').filter(Boolean)) {
     if (!/^[a-z_]+$/.test(index)) throw new Error(`--drop-indexes: "${index}" is not an index name`);
     await dataSource.query(`DROP INDEX ${index}`);
@@ -91,13 +91,7 @@ async function main(): Promise<void> {
         });
       }
       const t0 = process.hrtime.bigint();
-      if (parts > 1) {
-        // As the live batcher gathers a window: parts of one transaction, one commit.
-        const transaction = (await store.beginAppend(withProjection ? [projection] : []))!;
-        const partSize = Math.ceil(size / parts);
-        for (let from = 0; from < size; from += partSize) await transaction.append(batch.slice(from, from + partSize));
-        await transaction.commit();
-      } else await store.appendBatch(batch, withProjection ? [projection] : []);
+      await store.appendBatch(batch, withProjection ? [projection] : []);
       dbNs += process.hrtime.bigint() - t0;
       events += size;
     }

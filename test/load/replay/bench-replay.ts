@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { databaseCapabilities } from '../../../src/database/database-capabilities';
 import { Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { performance } from 'node:perf_hooks';
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     const login = await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ANALYST) })).json();
     const token: string = login.accessToken;
 
-    const queries = new EventQueries(ds);
+    const queries = new EventQueries(ds, databaseCapabilities(false));
     const [first] = await queries.readRange({ type: PLAYER_MOVED, streamIds: null, from: null, to: null, after: null }, 1);
     const [{ last, players, events }] = await ds.query(
       `SELECT max(recorded_at) AS last, count(*)::int AS players, (SELECT reltuples::bigint FROM pg_class WHERE oid = 'events'::regclass) AS events FROM last_positions`,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { batchWriterFor } from '../../../src/event-store';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PasswordHasher } from '../../../src/auth/password-hasher';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   if (!settings.databaseUrl) console.warn('DATABASE_URL is not set: seeding the embedded PostgreSQL, which is far slower');
   const database = await connectDatabase(settings);
   const ds = database.dataSource;
-  const store = new EventStore(ds);
+  const store = new EventStore(ds, batchWriterFor(ds, database.capabilities, settings.appendBatch));
   const started = Date.now();
   try {
     console.log(`seeding schema "${settings.databaseSchema}": ${playerCount} players, ${eventCount} movement events, chunks of ${chunk}, ${concurrency} at a time`);
@@ -211,7 +212,7 @@ async function main(): Promise<void> {
     // rebuild page by scanning and sorting the whole table (20 s a page on 10 M events).
     await settleAfterImport(ds, false);
     const t4 = Date.now();
-    const rebuilt = await new RebuildLastPositions(ds, store, new LastPositionProjection()).run(rebuildPageSize);
+    const rebuilt = await new RebuildLastPositions(ds, store, new LastPositionProjection(), database.capabilities).run(rebuildPageSize);
     console.log(`last_positions rebuilt from ${rebuilt.events.toLocaleString('en')} events in ${((Date.now() - t4) / 1000).toFixed(0)} s`);
 
     // 5. Statistics (and the visibility map) for the planner.

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { usesEmbeddedDatabase } from '../src/config/settings';
 import { EventStore, VersionedNewEvent } from '../src/event-store';
 import { LastPositionProjection } from '../src/movement/last-position/last-position.projection';
 import { PLAYER_MOVED } from '../src/movement/position';
@@ -9,18 +8,16 @@ import { itOnPostgres, startTestServer, TestServer } from './support/test-server
 import { eventually } from './replay-support';
 
 /**
- * Batches appended in parts into an open transaction while their window gathers
- * (APPEND_PART_INTERVAL_MS; PostgreSQL only, whole batches on the embedded database).
- * Whatever the path, an acknowledged movement is committed, and commit order is
- * recorded order.
+ * The write path's batches: each one statement and one commit per window. An
+ * acknowledged movement is committed, commit order is recorded order, and a version
+ * taken by another writer is re-read, not lost.
  */
-describe('batches appended in parts while their window gathers (APPEND_PART_INTERVAL_MS)', () => {
+describe('movement batches (APPEND_BATCH_WINDOW_MS)', () => {
   let server: TestServer;
   const windowMs = 200;
   beforeAll(async () => {
     server = await startTestServer({
       APPEND_BATCH_WINDOW_MS: String(windowMs),
-      APPEND_PART_INTERVAL_MS: '20',
       RATE_LIMIT_BURST: '1000',
       RATE_LIMIT_PER_SECOND: '1000',
     });
@@ -71,36 +68,26 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         expect(rows.map((r) => r.seq)).toEqual(acks[i].map((a) => a.seq));
       }
 
-      // Batches are still one per window: about 1.2 s / 200 ms transactions, not one per part.
+      // One transaction per window, each one statement (one recorded_at): about 1.2 s / 200 ms.
       const transactions: { parts: number }[] = await server.dataSource.query(
         `SELECT count(DISTINCT recorded_at)::int AS parts FROM events WHERE stream_id = ANY($1) GROUP BY transaction_id`,
         [streams],
       );
       expect(transactions.length).toBeLessThanOrEqual(Math.ceil(1_200 / windowMs) + 2);
-      if (!usesEmbeddedDatabase(server.settings)) {
-        // On PostgreSQL the window's movements went in as several parts (each its own
-        // recorded_at), in most batches: a part that failed would have sent its batch
-        // down the whole-batch path, which hides the failure from every other check.
-        const gathered = transactions.filter((t) => t.parts > 1).length;
-        expect(gathered).toBeGreaterThanOrEqual(transactions.length / 2);
-      } else {
-        expect(Math.max(...transactions.map((t) => t.parts))).toBe(1);
-      }
+      expect(Math.max(...transactions.map((t) => t.parts))).toBe(1);
     } finally {
       for (const { socket } of clients) socket.close();
     }
   });
 
-  it('records every movement when another writer takes versions of a stream while its batch gathers', async () => {
+  it('records every movement when another writer takes versions of a stream mid-stream', async () => {
     const player = await registerAndLogin(server.url);
     const client = await connect(server.url, player.token);
     const streamId = streamOf(player);
     try {
       // Another node's writer (a takeover across nodes) appends versions this node does not
-      // know of, while this node is gathering parts of the same stream. It asks for far more
-      // than the stream will reach: its insert waits on each gathering transaction that
-      // holds versions it wants, and a short run could all be taken by the time it stops
-      // waiting.
+      // know of, while this node streams to the same stream. It asks for far more than the
+      // stream will reach, so this node's next batch surely clashes.
       let takenUpTo = 0;
       const otherWriter = (async () => {
         await new Promise((r) => setTimeout(r, 300));
@@ -135,49 +122,9 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
       client.socket.close();
     }
   });
-  // The embedded database appends whole batches: no transaction waits between parts there.
-  itOnPostgres('keeps running and records exactly the acknowledged movements when a gathering transaction loses its connection', async () => {
-    const player = await registerAndLogin(server.url);
-    const client = await connect(server.url, player.token);
-    try {
-      // As when PostgreSQL restarts: the connection of a batch that is waiting for its next
-      // part is cut, between two statements of its transaction.
-      let cut = 0;
-      const cutter = (async () => {
-        const until = Date.now() + 1_000;
-        while (Date.now() < until) {
-          const rows: { cut: boolean }[] = await server.dataSource.query(
-            // Only transactions writing this server's events table (its schema's, by the
-            // lock they hold on it): other servers sharing the database are left alone.
-            `SELECT pg_terminate_backend(a.pid) AS cut FROM pg_stat_activity a
-             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.state = 'idle in transaction'
-               AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock')`,
-          );
-          cut += rows.filter((r) => r.cut).length;
-          await new Promise((r) => setTimeout(r, 120));
-        }
-      })();
-      const [acks] = await streamPositions([client.socket], 1_500);
-      await cutter;
-      expect(cut).toBeGreaterThan(0);
-      // streamPositions sends seq 1, 2, 3… in order: the k-th answer is for seq k + 1.
-      const acknowledged = acks.flatMap((a, k) => (a.ok ? [k + 1] : []));
-      const stored: { seq: number }[] = await server.dataSource.query(
-        `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-        [streamOf(player)],
-      );
-      expect(stored.map((r) => r.seq)).toEqual(acknowledged);
-      expect(acknowledged.length).toBeGreaterThan(acks.length / 2);
-      // The server is still up and records the next movement.
-      expect(await sendPosition(client.socket, { x: 1, y: 2, seq: acks.length + 1 })).toMatchObject({ ok: true });
-    } finally {
-      client.socket.close();
-    }
-  });
-
-  it('keeps last_positions updates HOT (on the row\'s own page, no index entry) when a gathered batch moves every player', async () => {
+  // PostgreSQL's table statistics; PGlite keeps none.
+  itOnPostgres('keeps last_positions updates HOT (on the row\'s own page, no index entry) when a batch moves every player', async () => {
     const store = server.running.app.get(EventStore);
-    if (usesEmbeddedDatabase(server.settings)) return expect(await store.beginAppend()).toBeNull();
     // Enough players to fill several pages of last_positions, each moving once per batch,
     // as at 20 Hz with a 50 ms window.
     const ids = Array.from({ length: 400 }, () => randomUUID());
@@ -200,9 +147,7 @@ describe('batches appended in parts while their window gathers (APPEND_PART_INTE
         data: { x: version, y: 0, z: 0, heading: 0, seq: version },
         metadata: { eventId: randomUUID(), correlationId: randomUUID(), causationId: randomUUID() },
       }));
-      const transaction = (await store.beginAppend([new LastPositionProjection()]))!;
-      for (let from = 0; from < events.length; from += 100) await transaction.append(events.slice(from, from + 100));
-      await transaction.commit();
+      await store.appendBatch(events, [new LastPositionProjection()]);
     };
     await moveEveryone(1); // inserts the rows
     // Statistics reach the view about once a second: wait until the inserts' are in.
