@@ -1,7 +1,7 @@
 import { ChildProcess } from 'node:child_process';
-import { createServer, connect as connectTcp, Server, Socket } from 'node:net';
 import { scrape } from './support/metrics-text';
 import { freePort, startRedis, stop } from './support/processes';
+import { TcpRelay } from './support/tcp-relay';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
 async function get(url: string): Promise<{ status: number; body: any; ms: number }> {
@@ -83,21 +83,27 @@ describe('/health/ready with REDIS_URL', () => {
 
 describeOnPostgres('probes when the database hangs', () => {
   let server: TestServer;
-  let relay: FreezingRelay;
+  let relay: Awaited<ReturnType<typeof TcpRelay.start>>;
 
   beforeAll(async () => {
-    relay = await FreezingRelay.start(process.env.DATABASE_URL!);
-    server = await startTestServer({ DATABASE_URL: relay.url, HEALTH_DATABASE_TIMEOUT_MS: '300' });
+    const target = new URL(process.env.DATABASE_URL!);
+    relay = await TcpRelay.start({ host: target.hostname, port: Number(target.port || 5432) });
+    // A short query deadline, so the connections the silence left hanging are replaced soon after.
+    server = await startTestServer({
+      DATABASE_URL: TcpRelay.urlThrough(process.env.DATABASE_URL!, relay.port),
+      HEALTH_DATABASE_TIMEOUT_MS: '300',
+      DATABASE_QUERY_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(async () => {
-    relay?.thaw();
+    relay?.heal();
     await server?.close();
     await relay?.close();
   });
 
   it('/health/ready and /health answer 503 naming the database within a second; /health/live still 200', async () => {
     expect((await get(`${server.url}/health/ready`)).status).toBe(200);
-    relay.freeze();
+    relay.silence();
     const ready = await get(`${server.url}/health/ready`);
     expect(ready).toMatchObject({ status: 503, body: { statusCode: 503, message: expect.stringMatching(/^not ready: database did not answer \(/) } });
     expect(ready.ms).toBeLessThan(1000);
@@ -105,8 +111,8 @@ describeOnPostgres('probes when the database hangs', () => {
     expect(v1).toMatchObject({ status: 503, body: { statusCode: 503, message: expect.stringMatching(/^database unavailable \(/) } });
     expect(v1.ms).toBeLessThan(1000);
     expect((await get(`${server.url}/health/live`)).status).toBe(200);
-    relay.thaw();
-    await until(async () => (await get(`${server.url}/health/ready`)).status === 200, 5_000);
+    relay.heal();
+    await until(async () => (await get(`${server.url}/health/ready`)).status === 200, 10_000);
   });
 });
 
@@ -115,56 +121,5 @@ async function until(condition: () => Promise<boolean>, ms: number): Promise<voi
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`not so within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A TCP relay to PostgreSQL that, frozen, holds what the server sends: a database that hangs without closing. */
-class FreezingRelay {
-  private frozen = false;
-  private readonly held: [Socket, Buffer][] = [];
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(databaseUrl: string): Promise<FreezingRelay> {
-    const target = new URL(databaseUrl);
-    let relay: FreezingRelay;
-    const server = createServer((client) => relay.relay(client, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = new URL(databaseUrl);
-    url.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-    relay = new FreezingRelay(server, url.toString());
-    return relay;
-  }
-
-  freeze(): void {
-    this.frozen = true;
-  }
-
-  thaw(): void {
-    this.frozen = false;
-    for (const [socket, data] of this.held.splice(0)) socket.write(data);
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((r) => this.server.close(r));
-  }
-
-  private relay(client: Socket, target: URL): void {
-    const upstream = connectTcp(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (data) => (this.frozen ? this.held.push([upstream, data]) : upstream.write(data)));
-    upstream.on('data', (data) => client.write(data));
   }
 }
