@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { productionNodeFlags } from './load/production-start';
+import { productionNodeFlags } from './support/production-start';
 import { freePort, startRedis, stop } from './support/processes';
 import { dropSchema, freshSchema, itOnPostgres } from './support/test-server';
 

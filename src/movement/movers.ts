@@ -11,6 +11,8 @@ export interface ResumeState {
   accepted: number | null;
   /** Settles once the latest accepted movement of the session is recorded or refused. */
   tail: Promise<unknown>;
+  /** Settles once `recorded` holds what the database had when this node first looked (null: not looked yet). */
+  loaded: Promise<void> | null;
 }
 
 /**
@@ -38,7 +40,7 @@ export class Mover {
   resume(clientSession: string): ResumeState {
     let state = this.resumes.get(clientSession);
     if (!state) {
-      state = { recorded: null, accepted: null, tail: Promise.resolve() };
+      state = { recorded: null, accepted: null, tail: Promise.resolve(), loaded: null };
       this.resumes.set(clientSession, state);
     }
     return state;
@@ -98,6 +100,7 @@ export class Movers {
       const lastSeq = stored.resume.lastSeq;
       if (lastSeq !== null && (resume.recorded === null || resume.recorded < lastSeq)) resume.recorded = lastSeq;
       if (lastSeq !== null && (resume.accepted === null || resume.accepted < lastSeq)) resume.accepted = lastSeq;
+      resume.loaded ??= Promise.resolve();
     }
     return mover;
   }
@@ -109,4 +112,10 @@ export class Movers {
     mover.sessions.delete(sessionId);
     if (mover.sessions.size === 0) this.movers.delete(playerId);
   }
+}
+
+/** Raises what a resumable session knows recorded (and so accepted) to `lastSeq`. */
+export function learnRecorded(resume: ResumeState, lastSeq: number): void {
+  if (resume.recorded === null || resume.recorded < lastSeq) resume.recorded = lastSeq;
+  if (resume.accepted === null || resume.accepted < lastSeq) resume.accepted = lastSeq;
 }

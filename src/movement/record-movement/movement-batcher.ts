@@ -13,7 +13,7 @@ import {
   VersionedNewEvent,
 } from '../../event-store';
 import { LastPositionProjection } from '../last-position/last-position.projection';
-import type { Mover } from '../movers';
+import { learnRecorded, Mover } from '../movers';
 import { PlayerMoved, PlayersMoved } from '../player-moved.event';
 import { MovementData, PLAYER_MOVED } from '../position';
 import { ClientSessionProjection, resumeKey } from '../resume/client-session.projection';
@@ -162,7 +162,8 @@ export class MovementBatcher implements OnApplicationShutdown {
   private async write(batch: Pending[]): Promise<void> {
     if (!this.database.up) return this.refuse(batch, new MovementNotRecorded(false, 'the database is not answering'));
     const appendedAt = Date.now();
-    let todo = batch;
+    let todo = this.withoutKnownDuplicates(batch);
+    if (todo.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       let events: VersionedNewEvent<MovementData>[];
       let recordedAt: Date;
@@ -201,10 +202,24 @@ export class MovementBatcher implements OnApplicationShutdown {
     await this.readUnknownVersions(batch);
     const resumable = batch.filter((p) => p.data.clientSession !== undefined);
     const stored = await this.clientSessions.lastSeqs(resumable.map((p) => ({ playerId: p.mover.playerId, clientSession: p.data.clientSession! })));
+    for (const p of resumable) {
+      const last = stored.get(resumeKey(p.mover.playerId, p.data.clientSession!));
+      if (last !== undefined) learnRecorded(p.mover.resume(p.data.clientSession!), last);
+    }
+    return this.withoutKnownDuplicates(batch);
+  }
+
+  /**
+   * Answers as duplicates the resent movements at or below what their session knows
+   * recorded: learned from the store after a clash, this covers the movements queued
+   * behind the clashing batch too.
+   */
+  private withoutKnownDuplicates(batch: Pending[]): Pending[] {
     const rest: Pending[] = [];
     for (const p of batch) {
-      const last = p.data.clientSession === undefined ? undefined : stored.get(resumeKey(p.mover.playerId, p.data.clientSession));
-      if (last !== undefined && p.data.seq !== null && p.data.seq <= last) {
+      const cs = p.data.clientSession;
+      const recorded = cs === undefined ? null : (p.mover.resumes.get(cs)?.recorded ?? null);
+      if (recorded !== null && p.data.seq !== null && p.data.seq <= recorded) {
         this.queued--;
         p.resolve('duplicate');
       } else rest.push(p);

@@ -1,8 +1,10 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
+import { EventStore } from '../../event-store';
 import { WaypointMetrics } from '../../metrics/waypoint-metrics';
-import { Movers } from '../movers';
+import { learnRecorded, Mover, Movers, ResumeState } from '../movers';
+import { ClientSessionProjection, resumeKey } from '../resume/client-session.projection';
 import { MovementData } from '../position';
 import { MovementBatcher, MovementNotRecorded, Recorded, Refusal } from './movement-batcher';
 import { decideMovement } from './movement-rules';
@@ -32,6 +34,8 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
   constructor(
     private readonly movers: Movers,
     private readonly batcher: MovementBatcher,
+    private readonly store: EventStore,
+    private readonly clientSessions: ClientSessionProjection,
     private readonly metrics: WaypointMetrics,
   ) {}
 
@@ -52,6 +56,14 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     // A resumable session: each seq is recorded at most once.
     const seq = movement.seq!;
     const resume = mover.resume(clientSession);
+    // A position can beat its session's start: what the database holds is read first.
+    resume.loaded ??= this.loadResume(mover, clientSession, resume);
+    try {
+      await resume.loaded;
+    } catch {
+      resume.loaded = null;
+      return { ok: false, error: NOT_RECORDED, seq };
+    }
     if (resume.accepted !== null && seq <= resume.accepted) {
       // At or below a seq taken earlier, maybe still in flight (a resend racing the old
       // connection's append): once those are settled, it is a duplicate if it was recorded.
@@ -66,6 +78,18 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
       () => undefined,
     );
     return this.answer(seq, recording);
+  }
+
+  /**
+   * What the database holds of a resumable session: the stream's version first, then the
+   * session's last seq, so that a commit by another writer in between shows as a version
+   * clash at the next append, never as a resend recorded twice.
+   */
+  private async loadResume(mover: Mover, clientSession: string, resume: ResumeState): Promise<void> {
+    if (mover.version === undefined) mover.version = (await this.store.streamVersions([mover.streamId])).get(mover.streamId) ?? 0;
+    const stored = await this.clientSessions.lastSeqs([{ playerId: mover.playerId, clientSession }]);
+    const lastSeq = stored.get(resumeKey(mover.playerId, clientSession));
+    if (lastSeq !== undefined) learnRecorded(resume, lastSeq);
   }
 
   private async answer(seq: number | null, recording: Promise<Recorded>): Promise<RecordMovementResult> {

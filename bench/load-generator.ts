@@ -59,7 +59,7 @@ export interface ConnectSummary extends ConnectReport {
 }
 
 /** The merged report of all workers, with the histograms ready to summarise. */
-export interface RunSummary extends Omit<RunReport, 'latency' | 'toRecorded' | 'fromRecorded' | 'ack' | 'slip' | 'loopDelay'> {
+export interface RunSummary extends Omit<RunReport, 'latency' | 'toRecorded' | 'fromRecorded' | 'ack' | 'slip' | 'loopDelay' | 'threadCpuPct'> {
   latency: Histogram;
   toRecorded: Histogram;
   fromRecorded: Histogram;
@@ -67,6 +67,8 @@ export interface RunSummary extends Omit<RunReport, 'latency' | 'toRecorded' | '
   slip: Histogram;
   /** Per worker; the last one is the observers' thread. */
   loopDelay: LoopDelay[];
+  /** CPU of each worker thread, % of one core, in the same order. */
+  threadCpuPct: (number | null)[];
 }
 
 /**
@@ -174,6 +176,7 @@ function merge(reports: RunReport[]): RunSummary {
     ack: new Histogram(),
     slip: new Histogram(),
     loopDelay: [],
+    threadCpuPct: [],
     broadcastFrames: 0,
     broadcastChars: 0,
     observedFrames: 0,
@@ -210,6 +213,7 @@ function merge(reports: RunReport[]): RunSummary {
     summary.ack.merge(r.ack);
     summary.slip.merge(r.slip);
     summary.loopDelay.push(r.loopDelay);
+    summary.threadCpuPct.push(r.threadCpuPct);
     summary.windowEnd = Math.min(summary.windowEnd, r.windowEnd);
   }
   return summary;

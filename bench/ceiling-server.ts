@@ -6,7 +6,7 @@ import { Server, Socket } from 'socket.io';
  * Socket.IO 4, in memory, with no framework, no validation rules beyond finite
  * numbers, and no database. Whatever Waypoint does on top costs the difference.
  *
- *   PORT=5602 BROADCAST_INTERVAL_MS=50 node dist/test/load/ceiling-server.js
+ *   PORT=5602 BROADCAST_INTERVAL_MS=50 node dist-bench/bench/ceiling-server.js
  *
  * Auth: any non-empty token is accepted and is the player's id.
  */

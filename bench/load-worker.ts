@@ -1,16 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io } from 'socket.io-client';
-import { BroadcastCounter, cheapParser } from './cheap-parser';
+import { cheapParser } from './cheap-parser';
 import { Histogram } from './histogram';
-import { LeanClient } from './lean-client';
+import { BroadcastCounter, LeanClient } from './lean-client';
 import { ClientAccount, ClientRole, ConnectReport, RunPlan, RunReport, WorkerCommand, WorkerInit, zeroCounts } from './load-protocol';
 
 /**
  * One thread of the load generator: a share of the simulated clients. Players send
- * `position` on an open-loop schedule with an ack callback and skip decoding broadcasts
- * (lean clients, or socket.io-client with a counting parser); observers run the stock
- * socket.io-client, decode every `players:moved` and look up when each entry's seq was sent.
+ * `position` on an open-loop schedule with an ack and skip decoding broadcasts (lean
+ * clients, or socket.io-client with a counting parser); observers decode every
+ * `players:moved` and look up when each entry's seq was sent. One timer chain per thread
+ * drives all its players; an ack is matched to its send by the ack id (the player's send
+ * counter k), whose send time is already in the shared ring: no closure per send.
  */
 
 const init = workerData as WorkerInit;
@@ -30,7 +33,8 @@ interface MovedEntry {
 /** What a simulated client needs of its connection, whichever client library is under it. */
 interface Wire {
   readonly connected: boolean;
-  emitWithCallback(event: string, payload: unknown, callback: (response: any) => void): void;
+  /** Sends `position` with ack id k; the wire calls acked(client, k, response) when the ack comes. */
+  position(k: number, x: number, y: number, heading: number, seq: number): void;
   disconnect(): void;
 }
 
@@ -43,6 +47,8 @@ interface SimClient {
   y: number;
   heading: number;
   k: number;
+  /** The run of this client's latest send: its acks are counted there. */
+  run: RunState | null;
 }
 
 /** The counters of one run; late acks of an earlier run land in that run's object, not this one. */
@@ -66,6 +72,7 @@ class RunState {
       ack: this.ack,
       slip: this.slip,
       loopDelay: { p50: 0, p99: 0, max: 0 },
+      threadCpuPct: null,
       broadcastFrames: 0,
       broadcastChars: 0,
       observedFrames: 0,
@@ -106,6 +113,7 @@ function newClient(account: ClientAccount, role: ClientRole, wire: Wire): SimCli
     y: (Math.random() * 2 - 1) * span,
     heading: Math.random() * 2 * Math.PI,
     k: 0,
+    run: null,
   };
 }
 
@@ -114,8 +122,16 @@ function countErrorEvent(): void {
 }
 
 async function connectLean(account: ClientAccount, role: ClientRole): Promise<SimClient> {
-  const lean = await LeanClient.connect(init.url, account.token, counter);
-  const client = newClient(account, role, lean);
+  const lean = await LeanClient.connect(init.url, account.token, counter, { decodeBroadcasts: role === 'observer' });
+  const client = newClient(account, role, {
+    get connected() {
+      return lean.connected;
+    },
+    position: (k, x, y, heading, seq) => lean.send(`42${k}["position",{"x":${x},"y":${y},"z":0,"heading":${heading},"seq":${seq}}]`),
+    disconnect: () => lean.disconnect(),
+  });
+  lean.onAck = (k, args) => acked(client, k, (JSON.parse(args) as unknown[])[0]);
+  if (role === 'observer') lean.onMoved = (packet, at) => observe((JSON.parse(packet.slice(2)) as [string, MovedEntry[]])[1], at);
   lean.onDisconnect = (reason) => {
     if (!client.closing) countDisconnect(reason);
   };
@@ -124,7 +140,7 @@ async function connectLean(account: ClientAccount, role: ClientRole): Promise<Si
 }
 
 function connectOne(account: ClientAccount, role: ClientRole): Promise<SimClient> {
-  if (role !== 'observer' && init.client === 'lean') return connectLean(account, role);
+  if (init.client === 'lean') return connectLean(account, role);
   const socket = io(init.url, {
     auth: { token: account.token },
     transports: ['websocket'],
@@ -137,14 +153,14 @@ function connectOne(account: ClientAccount, role: ClientRole): Promise<SimClient
     get connected() {
       return socket.connected;
     },
-    emitWithCallback: (event, payload, callback) => socket.emit(event, payload, callback),
+    position: (k, x, y, heading, seq) => socket.emit('position', { x, y, z: 0, heading, seq }, (response: unknown) => acked(client, k, response)),
     disconnect: () => socket.disconnect(),
   });
   socket.on('disconnect', (reason) => {
     if (!client.closing) countDisconnect(reason);
   });
   socket.on('error', countErrorEvent);
-  if (role === 'observer') socket.on('players:moved', (entries: MovedEntry[]) => observe(entries));
+  if (role === 'observer') socket.on('players:moved', (entries: MovedEntry[]) => observe(entries, nowMs()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.closing = true;
@@ -184,10 +200,9 @@ async function connectAll(accounts: ClientAccount[], role: ClientRole, concurren
   return report;
 }
 
-function observe(entries: MovedEntry[]): void {
+function observe(entries: MovedEntry[], received: number): void {
   const run = current;
   if (!run) return;
-  const received = nowMs();
   const counted = run.inWindow(received);
   if (counted) run.report.observedFrames++;
   const { ring } = init;
@@ -246,24 +261,43 @@ function send(run: RunState, client: SimClient, due: number, now: number): void 
     run.slip.record(now - due);
   }
   run.outstanding++;
+  client.run = run;
   const heading = round(((client.heading % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI), 3);
-  client.wire.emitWithCallback('position', { x: round(client.x, 2), y: round(client.y, 2), z: 0, heading, seq }, (response: any) => {
-    run.outstanding--;
-    const at = nowMs();
-    if (response?.ok === true) {
-      report.ackedTotal++;
-      if (response.seq !== seq) report.seqMismatch++;
-      if (run.inWindow(at)) {
-        report.ackedInWindow++;
-        run.ack.record(at - now);
-      }
-    } else {
-      const code = String(response?.error?.code ?? 'malformed_ack');
-      report.rejected[code] = (report.rejected[code] ?? 0) + 1;
-    }
-    if (run.outstanding === 0) run.onDrained?.();
-  });
+  client.wire.position(k, round(client.x, 2), round(client.y, 2), heading, seq);
 }
+
+function acked(client: SimClient, k: number, response: any): void {
+  const run = client.run;
+  if (!run) return;
+  const { report } = run;
+  run.outstanding--;
+  const at = nowMs();
+  if (response?.ok === true) {
+    report.ackedTotal++;
+    if (response.seq !== run.plan.tierBase + k) report.seqMismatch++;
+    if (run.inWindow(at)) {
+      report.ackedInWindow++;
+      const slot = client.account.idx * init.ring + (k % init.ring);
+      if (Atomics.load(sendKeys, slot) === k + 1) run.ack.record(at - sendTimes[slot]);
+    }
+  } else {
+    const code = String(response?.error?.code ?? 'malformed_ack');
+    report.rejected[code] = (report.rejected[code] ?? 0) + 1;
+  }
+  if (run.outstanding === 0) run.onDrained?.();
+}
+
+/** CPU time of the calling thread in ns (on a CPU, from the scheduler's accounting). */
+function threadCpuNs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** monitorEventLoopDelay's samples include its own interval; the lag is what comes on top. */
+const LOOP_RESOLUTION_MS = 10;
 
 function run(plan: RunPlan): Promise<RunReport> {
   const state = new RunState(plan);
@@ -278,7 +312,9 @@ function run(plan: RunPlan): Promise<RunReport> {
   state.report.observers = clients.filter((c) => c.role === 'observer').length;
   const order = players.map((client, i) => ({ client, phase: plan.phases[i] ?? 0 })).sort((a, b) => a.phase - b.phase);
   const period = 1000 / plan.rateHz;
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  let cpuAtStart = NaN;
+  let windowStartedAt = NaN;
   let windowStarted = false;
   let framesAtStart = 0;
   let charsAtStart = 0;
@@ -286,6 +322,8 @@ function run(plan: RunPlan): Promise<RunReport> {
   const windowStart = setTimeout(() => {
     windowStarted = true;
     loop.enable();
+    cpuAtStart = threadCpuNs();
+    windowStartedAt = nowMs();
     framesAtStart = counter.frames;
     charsAtStart = counter.chars;
   }, Math.max(0, plan.warmupEnd - nowMs()));
@@ -299,7 +337,12 @@ function run(plan: RunPlan): Promise<RunReport> {
       clearTimeout(windowEndTimer);
       if (state.aborted) state.report.windowEnd = Math.max(plan.warmupEnd, Math.min(plan.measureEnd, nowMs()));
       loop.disable();
-      state.report.loopDelay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+      const lag = (ns: number) => (loop.count ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
+      state.report.loopDelay = { p50: lag(loop.percentile(50)), p99: lag(loop.percentile(99)), max: lag(loop.max) };
+      if (windowStarted) {
+        const wallMs = nowMs() - windowStartedAt;
+        state.report.threadCpuPct = wallMs > 0 ? Math.round(((threadCpuNs() - cpuAtStart) / 1e6 / wallMs) * 1000) / 10 : null;
+      }
       if (windowStarted) {
         state.report.broadcastFrames = counter.frames - framesAtStart;
         state.report.broadcastChars = counter.chars - charsAtStart;

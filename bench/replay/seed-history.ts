@@ -1,17 +1,17 @@
 import 'reflect-metadata';
-import { batchWriterFor } from '../../../src/event-store';
+import { batchWriterFor } from '../../src/event-store';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { PasswordHasher } from '../../../src/auth/password-hasher';
-import { createLogger } from '../../../src/common/logger';
-import { loadSettings } from '../../../src/config/settings';
-import { connectDatabase } from '../../../src/database/database-connection';
-import { EventStore, HistoricalEvent, importEvents, settleAfterImport } from '../../../src/event-store';
-import { LastPositionProjection } from '../../../src/movement/last-position/last-position.projection';
-import { RebuildLastPositions } from '../../../src/movement/last-position/rebuild-last-positions';
-import { MovementData, PLAYER_MOVED } from '../../../src/movement/position';
-import { PlayerLifecycleEvent } from '../../../src/players/player-lifecycle.events';
-import { movementStreamId, playerStreamId } from '../../../src/players/player-streams';
+import { PasswordHasher } from '../../src/auth/password-hasher';
+import { createLogger } from '../../src/common/logger';
+import { loadSettings } from '../../src/config/settings';
+import { connectDatabase } from '../../src/database/database-connection';
+import { EventStore, HistoricalEvent, importEvents, settleAfterImport } from '../../src/event-store';
+import { LastPositionProjection } from '../../src/movement/last-position/last-position.projection';
+import { RebuildLastPositions } from '../../src/movement/last-position/rebuild-last-positions';
+import { MovementData, PLAYER_MOVED } from '../../src/movement/position';
+import { PlayerLifecycleEvent } from '../../src/players/player-lifecycle.events';
+import { movementStreamId, playerStreamId } from '../../src/players/player-streams';
 import { parseArgs } from './args';
 
 /**

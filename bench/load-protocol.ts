@@ -101,7 +101,10 @@ export interface RunReport {
   ack: HistogramData;
   /** Players: how late each send left against its schedule (generator saturation). */
   slip: HistogramData;
+  /** Event-loop lag of this thread in the window (delay beyond the sampling interval), ms. */
   loopDelay: LoopDelay;
+  /** CPU of this thread in the window, % of one core. */
+  threadCpuPct: number | null;
   /** Cheap clients: broadcast frames received in the window, and their size. */
   broadcastFrames: number;
   broadcastChars: number;

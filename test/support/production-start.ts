@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * do, and a flag changed there is the one measured. Works from src (ts) and dist (js).
  */
 export function productionNodeFlags(): string[] {
-  // test/load in src, dist/test/load once built: package.json is two or three levels up.
+  // test/support in the sources, dist-bench/test/support once the benchmarks are built: package.json is two or three levels up.
   const packageJson = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')]
     .map((dir) => join(dir, 'package.json'))
     .map((file) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name?: string; scripts?: Record<string, string> }) : null))

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { batchWriterFor } from '../../../src/event-store';
-import { databaseCapabilities } from '../../../src/database/database-capabilities';
+import { batchWriterFor } from '../../src/event-store';
+import { databaseCapabilities } from '../../src/database/database-capabilities';
 import { Client } from 'pg';
-import { openDatabase } from '../../../src/database/data-source';
-import { EventStore } from '../../../src/event-store';
-import { LastPositionProjection } from '../../../src/movement/last-position/last-position.projection';
-import { PLAYER_MOVED } from '../../../src/movement/position';
-import { movementStreamId } from '../../../src/players/player-streams';
+import { openDatabase } from '../../src/database/data-source';
+import { EventStore } from '../../src/event-store';
+import { LastPositionProjection } from '../../src/movement/last-position/last-position.projection';
+import { PLAYER_MOVED } from '../../src/movement/position';
+import { movementStreamId } from '../../src/players/player-streams';
 
 /**
  * How fast the live write path's statement (batched append + inline last_positions
  * projection) goes on this machine, without sockets: batches of B movements spread over
  * P players, appended back to back for S seconds. Reports events/s and PostgreSQL CPU.
- *   node dist/test/load/append/append-throughput.js [--players 2000] [--batch 100,500,2000] [--seconds 10]
+ *   node dist-bench/bench/append/append-throughput.js [--players 2000] [--batch 100,500,2000] [--seconds 10]
  *     [--no-projection] [--drop-indexes name,name] [--last-positions-fillfactor 100]   (what each part of the write costs)
  */
 function arg(name: string, fallback: string): string {

@@ -1,16 +1,16 @@
 import 'reflect-metadata';
-import { batchWriterFor } from '../../src/event-store';
+import { batchWriterFor } from '../src/event-store';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Client } from 'pg';
-import { createLogger } from '../../src/common/logger';
-import { loadSettings } from '../../src/config/settings';
-import { connectDatabase } from '../../src/database/database-connection';
-import { EventStore, VersionedNewEvent } from '../../src/event-store';
-import { LastPositionProjection } from '../../src/movement/last-position/last-position.projection';
-import { PLAYER_MOVED } from '../../src/movement/position';
-import { movementStreamId } from '../../src/players/player-streams';
+import { createLogger } from '../src/common/logger';
+import { loadSettings } from '../src/config/settings';
+import { connectDatabase } from '../src/database/database-connection';
+import { EventStore, VersionedNewEvent } from '../src/event-store';
+import { LastPositionProjection } from '../src/movement/last-position/last-position.projection';
+import { PLAYER_MOVED } from '../src/movement/position';
+import { movementStreamId } from '../src/players/player-streams';
 import { cpuPercent, cpuTicks, machineTicks, pidsByName, round1 } from './proc-stats';
 import { parseArgs } from './replay/args';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  * or bytes allocated in a sampling .heapprofile (the benchmark's --heap-profile),
  * aggregated by function and by where the code lives (our src/, a package, node itself).
  *
- *   node dist/test/load/profile-summary.js /tmp/prof/CPU.*.cpuprofile [--top 30]
+ *   node dist-bench/bench/profile-summary.js /tmp/prof/CPU.*.cpuprofile [--top 30]
  */
 
 interface CallFrame {
@@ -184,7 +184,7 @@ if (require.main === module) {
   const topAt = args.indexOf('--top');
   const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 30;
   if (args.length === 0) {
-    console.error('usage: node dist/test/load/profile-summary.js <file.cpuprofile|file.heapprofile>... [--top N]');
+    console.error('usage: node dist-bench/bench/profile-summary.js <file.cpuprofile|file.heapprofile>... [--top N]');
     process.exit(2);
   }
   for (const file of args) {

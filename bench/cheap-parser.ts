@@ -1,11 +1,5 @@
 import { Decoder, Encoder } from 'socket.io-parser';
-
-/** What a cheap client received without decoding it. */
-export interface BroadcastCounter {
-  frames: number;
-  /** UTF-16 code units of the skipped frames (= bytes: the frames are ASCII JSON). */
-  chars: number;
-}
+import type { BroadcastCounter } from './lean-client';
 
 /** Broadcasts every client gets; a simulated player does not need their contents. */
 const SKIPPED_PREFIXES = ['2["players:moved"', '2["player:joined"', '2["player:left"'];

@@ -1,21 +1,21 @@
 import 'reflect-metadata';
-import { databaseCapabilities } from '../../../src/database/database-capabilities';
+import { databaseCapabilities } from '../../src/database/database-capabilities';
 import { Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { startWaypoint } from '../../../src/bootstrap';
-import { createLogger } from '../../../src/common/logger';
-import { loadSettings } from '../../../src/config/settings';
-import { EventQueries } from '../../../src/event-store';
-import { exportBatchSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../../src/event-store/event-store.export.sql';
-import { latestOfStreamsAtSql, newestPerStreamBeforeSql, readAllRangeSql, readStreamRangeSql } from '../../../src/event-store/event-store.queries.sql';
-import { PLAYER_MOVED } from '../../../src/movement/position';
-import { movementStreamId } from '../../../src/players/player-streams';
-import { EXPORT_BATCH_SIZE } from '../../../src/replay/export-movements/export-movements.handler';
-import { MOVEMENT_EXPORTS, MOVEMENT_JSON } from '../../../src/replay/export-movements/export-format';
-import { SNAPSHOT_POSITION, snapshotWindow } from '../../../src/replay/world-snapshot/world-snapshot.handler';
-import { ChangeRole } from '../../../src/roles/change-role/change-role.command';
+import { startWaypoint } from '../../src/bootstrap';
+import { createLogger } from '../../src/common/logger';
+import { loadSettings } from '../../src/config/settings';
+import { EventQueries } from '../../src/event-store';
+import { exportBatchSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../src/event-store/event-store.export.sql';
+import { latestOfStreamsAtSql, newestPerStreamBeforeSql, readAllRangeSql, readStreamRangeSql } from '../../src/event-store/event-store.queries.sql';
+import { PLAYER_MOVED } from '../../src/movement/position';
+import { movementStreamId } from '../../src/players/player-streams';
+import { EXPORT_BATCH_SIZE } from '../../src/replay/export-movements/export-movements.handler';
+import { MOVEMENT_EXPORTS, MOVEMENT_JSON } from '../../src/replay/export-movements/export-format';
+import { SNAPSHOT_POSITION, snapshotWindow } from '../../src/replay/world-snapshot/world-snapshot.handler';
+import { ChangeRole } from '../../src/roles/change-role/change-role.command';
 import { median, parseArgs } from './args';
 
 /**

@@ -11,23 +11,29 @@ import { LoadGenerator, RunSummary } from './load-generator';
 import { ClientAccount, LoopDelay } from './load-protocol';
 import { cpuPercent, cpuTicks, localPortsTo, machineTicks, pidsByName, processTree, round1, schedNs, tcpSockets, treeRssBytes, waitPercent } from './proc-stats';
 import { AllocationSummary, CpuProfile, formatHeapSummary, formatProfileSummary, HeapProfile, ProfileSummary, summarizeHeapProfile, summarizeProfile } from './profile-summary';
-import { productionNodeFlags } from './production-start';
-import { formatTable } from './report';
-import { ProbeMemory, ServerProcess } from './server-process';
+import { productionNodeFlags } from '../test/support/production-start';
+import { formatBudgetTable, formatTable } from './report';
+import { scrapeMetrics, StageBudget, stageBudget } from './server-metrics';
+import { ProbeMemory, ServerProcess, ServerSpec } from './server-process';
 
 /**
- * The live load benchmark (issue 4): the same tiers of players x Hz against Waypoint and
- * against a plain Socket.IO server (the ceiling), each started here as a child process.
- * `node dist/test/load/run-bench.js --help` for the flags.
+ * The live load benchmark: the same tiers of players x Hz against Waypoint and
+ * against a plain Socket.IO server (the ceiling), alternated tier by tier in one run,
+ * each tier on a freshly started child process. Every tier says who was the limit: the
+ * generator's threads (CPU, event-loop lag) beside the server's CPU, RSS and PostgreSQL's
+ * CPU. `node dist-bench/bench/run-bench.js --help` for the flags.
  */
 
-const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
+/** Past these the generator, not the server, may be what was measured: the tier does not count. */
+export const GENERATOR_LIMITS = { threadCpuPct: 85, loopLagP99Ms: 20, processCpuPctPerCore: 85, sentOfTarget: 0.97 };
+
+const USAGE = `usage: node dist-bench/bench/run-bench.js [PLAYERSxHZ ...] [flags]
 
   PLAYERSxHZ          tiers, e.g. 200x20 400x20 (default 200x20 400x20 800x20)
   --warmup S          seconds of sending before the measured window (default 10)
   --measure S         measured window in seconds (default 20)
   --drain S           max seconds to wait for outstanding acks after a tier (default 10)
-  --servers LIST      waypoint,ceiling (default both)
+  --servers LIST      ceiling,waypoint (default both, alternated in this order, each tier on a fresh server)
   --out FILE          JSON results (default bench-results/load-<time>.json)
   --workers N         player threads of the generator (default 2; +1 thread for observers)
   --observers N       clients that decode every broadcast and measure latency (default 5)
@@ -42,6 +48,8 @@ const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
   --heap-profile TIER sample each server's allocations during that tier's measured window
   --server-env K=V    extra env for Waypoint (repeatable), e.g. AREA_OF_INTEREST_CELL_SIZE=1000
   --node-arg ARG      extra node flag for both servers (repeatable), e.g. --cpu-prof
+  --waypoint-build DIR  the Waypoint build to run (default: dist/ of this checkout, from npm run build),
+                      e.g. a copy built from another commit for an A/B of two builds
   --database-url URL  (default postgresql://postgres@127.0.0.1:5432/test)
   --schema NAME       dropped and recreated at the start (default bench_load)
   --keep-schema       do not drop the schema at the end
@@ -49,7 +57,13 @@ const USAGE = `usage: node dist/test/load/run-bench.js [PLAYERSxHZ ...] [flags]
   --spawn UNITS       players start uniformly inside +-UNITS (default: the whole world)
   --max-rss-mb N      stop feeding a tier when the server's RSS passes this (default 2048)
   --settle S          pause after connecting and after disconnecting (default 3)
-  --repeat N          run the list of tiers N times, interleaved; report each tier's median run (of two, the worse)`;
+  --repeat N          run the list of tiers N times, interleaved; report each tier's median run (of two, the worse)
+
+A tier holds when p99 <= 100 ms with no errors, no disconnects and every send acked (and,
+for Waypoint, persisted); a tier where the generator was the limit (a worker thread over
+${GENERATOR_LIMITS.threadCpuPct} % of a core, event-loop lag p99 over ${GENERATOR_LIMITS.loopLagP99Ms} ms, the whole generator over
+${GENERATOR_LIMITS.processCpuPctPerCore} % of its cores, or under ${GENERATOR_LIMITS.sentOfTarget * 100} % of the target rate sent) is marked
+generator-limited and does not count.`;
 
 interface Tier {
   label: string;
@@ -76,6 +90,7 @@ interface Options {
   heapProfile: string | null;
   serverEnv: Record<string, string>;
   nodeArgs: string[];
+  waypointBuild: string;
   databaseUrl: string;
   schema: string;
   keepSchema: boolean;
@@ -94,7 +109,7 @@ function parseArgs(argv: string[]): Options {
     warmupS: 10,
     measureS: 20,
     drainS: 10,
-    servers: ['waypoint', 'ceiling'],
+    servers: ['ceiling', 'waypoint'],
     out: `bench-results/load-${stamp}.json`,
     workers: 2,
     observers: 5,
@@ -108,6 +123,7 @@ function parseArgs(argv: string[]): Options {
     heapProfile: null,
     serverEnv: {},
     nodeArgs: [],
+    waypointBuild: join(__dirname, '..', '..', 'dist'),
     databaseUrl: 'postgresql://postgres@127.0.0.1:5432/test',
     schema: 'bench_load',
     keepSchema: false,
@@ -168,6 +184,7 @@ function parseArgs(argv: string[]): Options {
         break;
       }
       case '--node-arg': options.nodeArgs.push(value()); break;
+      case '--waypoint-build': options.waypointBuild = resolve(value()); break;
       case '--database-url': options.databaseUrl = value(); break;
       case '--schema': options.schema = value(); break;
       case '--keep-schema': options.keepSchema = true; break;
@@ -211,6 +228,8 @@ export interface TierResult {
   ackedPerS: number;
   latencyMs: Percentiles;
   ackMs: Percentiles;
+  /** The server's own histograms (GET /metrics) over the window; null when it exposes none. */
+  budget: StageBudget | null;
   /** send → server time t of the entry (validation, commit, publish). */
   toRecordedMs: Percentiles;
   /** server time t → observer receive (tick wait, fan-out). */
@@ -236,12 +255,18 @@ export interface TierResult {
   disconnects: number;
   disconnectReasons: Record<string, number>;
   generator: {
+    /** The whole generator process, % of one core. */
     cpuPct: number;
     runQueueWaitPct: number;
+    /** Each worker thread (players…, observers last), % of one core. */
+    workerCpuPct: (number | null)[];
+    /** Each worker thread's event-loop lag p99, ms. */
+    workerLagP99Ms: number[];
     slipMs: Percentiles;
     playerLoopDelayP99Ms: number;
     observerLoopDelayP99Ms: number;
-    saturated: boolean;
+    /** The generator was the limit: the tier does not count. */
+    limited: boolean;
     why: string[];
     jitter: string[];
   };
@@ -252,6 +277,8 @@ export interface TierResult {
   aborted: string | null;
   /** p99 <= 100 ms, every sent position acked (and, for Waypoint, persisted), no errors, no disconnects. */
   holds: boolean;
+  /** holds, and the generator was not the limit. */
+  counts: boolean;
   vsCeiling?: { ackedPerS: number | null; p99: number | null; serverCpuPct: number | null };
   /** With --repeat: this is the median run by p99; the spread of all runs. */
   repeats?: { p99: (number | null)[]; ackedPerS: number[]; serverCpuPct: number[]; holds: boolean[] };
@@ -432,12 +459,15 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
   await sleepUnlessAborted(warmupEnd);
   const profiling = options.profile === tier.label;
   const heapProfiling = options.heapProfile === tier.label;
+  const metricsBefore = await scrapeMetrics(server.url);
   const before = snapshot(ctx, pgBackends, pgAll);
   await server.loopReset().catch(() => undefined);
   if (profiling) await server.profileStart().catch(() => undefined);
   if (heapProfiling) await server.heapStart().catch(() => undefined);
   await sleepUnlessAborted(measureEnd);
   const after = snapshot(ctx, pgBackends, pgAll);
+  const metricsAfter = metricsBefore ? await scrapeMetrics(server.url) : null;
+  const budget = metricsBefore && metricsAfter ? stageBudget(metricsBefore, metricsAfter) : null;
   const serverLoop = await server.loopDelay().catch(() => null);
   let profile: TierResult['profile'];
   if (profiling) {
@@ -465,7 +495,7 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
   }
   await sleep(options.settleS * 1000);
 
-  const result = tierResult(ctx, tier, run, { connect, windowS, seconds, before, after, rss, rssStart, serverLoop, persisted, aborted, logLines: server.logLines - logBefore, pgBackends });
+  const result = tierResult(ctx, tier, run, { connect, windowS, seconds, before, after, rss, rssStart, serverLoop, persisted, aborted, logLines: server.logLines - logBefore, pgBackends, budget });
   result.quiesceMs = quiesceMs;
   result.serverRssMb.peakUntilIdle = mb(rssPeak);
   if (profile) result.profile = profile;
@@ -476,7 +506,9 @@ async function runTier(ctx: ServerContext, tier: Tier): Promise<TierResult> {
   }
   console.log(
     `sent ${result.sentPerS}/s acked ${result.ackedPerS}/s p99 ${result.latencyMs.p99} ms cpu ${result.serverCpuPct}%` +
-      (result.generator.saturated ? ` [generator saturated: ${result.generator.why.join('; ')}]` : '') +
+      ` generator ${result.generator.cpuPct}% (workers ${result.generator.workerCpuPct.join(' / ')}%, lag p99 ${result.generator.workerLagP99Ms.join(' / ')} ms)` +
+      (result.budget ? '' : ' [no stage histograms at /metrics]') +
+      (result.generator.limited ? ` [GENERATOR-LIMITED: ${result.generator.why.join('; ')}]` : '') +
       (result.generator.jitter.length ? ` [generator jitter: ${result.generator.jitter.join('; ')}]` : '') +
       (aborted ? ` ABORTED: ${aborted}` : ''),
   );
@@ -500,6 +532,7 @@ function tierResult(
     aborted: string | null;
     logLines: number;
     pgBackends: number[];
+    budget: StageBudget | null;
   },
 ): TierResult {
   const per = (n: number) => Math.round(n / Math.max(0.001, m.windowS));
@@ -510,17 +543,25 @@ function tierResult(
   const observerLoop = run.loopDelay[run.loopDelay.length - 1];
   const playerLoopP99 = round1(Math.max(0, ...playerLoops.map((l) => l.p99)));
   const observerLoopP99 = round1(observerLoop?.p99 ?? 0);
-  // Saturated: the generator could not produce the load or measure it. Jitter: it did,
-  // but sends left late in bursts (each broadcast tick lands on all its clients at once).
+  const workerCpuPct = run.threadCpuPct.map((v) => (v === null ? null : round1(v)));
+  const workerLagP99Ms = run.loopDelay.map((l) => round1(l.p99));
+  const generatorCpuPct = cpuPercent(m.before.self, m.after.self, m.seconds);
+  // Limited: the generator could not produce the load or measure it, so the tier says
+  // nothing about the server. Jitter: it did, but sends left late in bursts.
   const why: string[] = [];
   const jitter: string[] = [];
-  if (sentPerS < 0.97 * targetPerS) why.push(`sent ${Math.round((sentPerS / targetPerS) * 100)}% of the target rate`);
+  const limits = GENERATOR_LIMITS;
+  if (sentPerS < limits.sentOfTarget * targetPerS) why.push(`sent ${Math.round((sentPerS / targetPerS) * 100)}% of the target rate`);
+  workerCpuPct.forEach((cpu, i) => {
+    if (cpu !== null && cpu > limits.threadCpuPct) why.push(`worker ${i} at ${cpu}% of a core`);
+  });
+  workerLagP99Ms.forEach((lag, i) => {
+    if (lag > limits.loopLagP99Ms) why.push(`worker ${i} event-loop lag p99 ${lag} ms`);
+  });
+  const cores = Math.min(cpus().length, run.loopDelay.length + 1);
+  if (generatorCpuPct > limits.processCpuPctPerCore * cores) why.push(`generator at ${generatorCpuPct}% of its ${cores} cores`);
   if ((slip.p99 ?? 0) > 100) why.push(`send slip p99 ${slip.p99} ms`);
   else if ((slip.p99 ?? 0) > 10) jitter.push(`send slip p99 ${slip.p99} ms`);
-  if (playerLoopP99 > 100) why.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
-  else if (playerLoopP99 > 30) jitter.push(`player threads' event-loop delay p99 ${playerLoopP99} ms`);
-  if (observerLoopP99 > 50) why.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (latency inflated)`);
-  else if (observerLoopP99 > 15) jitter.push(`observer thread's event-loop delay p99 ${observerLoopP99} ms (p99 latency may be that much high)`);
   const rejected = Object.values(run.rejected).reduce((a, b) => a + b, 0);
   const errorsTotal = rejected + run.unacked + run.errorEvents + run.seqMismatch + run.sendWhileDisconnected;
   const latencyMs = run.latency.summary();
@@ -537,6 +578,7 @@ function tierResult(
     ackedPerS: per(run.ackedInWindow),
     latencyMs,
     ackMs: run.ack.summary(),
+    budget: m.budget,
     toRecordedMs: run.toRecorded.summary(),
     fromRecordedMs: run.fromRecorded.summary(),
     serverCpuPct: cpuPercent(m.before.server, m.after.server, m.seconds),
@@ -567,12 +609,14 @@ function tierResult(
     disconnects: run.disconnects,
     disconnectReasons: run.disconnectReasons,
     generator: {
-      cpuPct: cpuPercent(m.before.self, m.after.self, m.seconds),
+      cpuPct: generatorCpuPct,
       runQueueWaitPct: waitPercent(m.before.selfSched, m.after.selfSched, m.seconds),
+      workerCpuPct,
+      workerLagP99Ms,
       slipMs: slip,
       playerLoopDelayP99Ms: playerLoopP99,
       observerLoopDelayP99Ms: observerLoopP99,
-      saturated: why.length > 0,
+      limited: why.length > 0,
       why,
       jitter,
     },
@@ -585,6 +629,7 @@ function tierResult(
     serverLogLines: m.logLines,
     aborted: m.aborted,
     holds: false,
+    counts: false,
   };
   result.holds =
     !m.aborted &&
@@ -595,6 +640,7 @@ function tierResult(
     m.connect.failed === 0 &&
     run.ackedTotal === run.sentTotal &&
     (m.persisted === null || m.persisted.events === m.persisted.sent);
+  result.counts = result.holds && !result.generator.limited;
   return result;
 }
 
@@ -796,12 +842,30 @@ interface ServerResults {
   logFile: string;
 }
 
-async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBase: string): Promise<ServerResults> {
-  const world = { min: -100_000, max: 100_000 };
+/** One server under test across the run: how to start it, its accounts, its results. */
+interface Contender {
+  name: 'waypoint' | 'ceiling';
+  spec: ServerSpec;
+  pg: Client | null;
+  /** Registered on the first start (Waypoint) and valid on every later one: same schema, same JWT secret. */
+  accounts: ClientAccount[] | null;
+  maxPlayers: number;
+  observers: number;
+  results: ServerResults;
+  runs: TierResult[];
+  /** The target rate of the smallest aborted tier: larger ones are not run. */
+  failedAt: number;
+  /** Shared by all of this server's processes, so each tier's seqs (and persisted rows) are its own. */
+  nextTierNo: number;
+}
+
+async function prepare(name: 'waypoint' | 'ceiling', options: Options, outBase: string): Promise<Contender> {
   const maxPlayers = Math.max(0, options.idle, options.slowS ? options.slowPlayers : 0, ...options.tiers.map((t) => t.players));
   const observers = Math.max(options.observers, options.slowS ? options.slowClients : 0);
   const logFile = `${outBase}.${name}.log`;
   const results: ServerResults = { tiers: [], logFile };
+  // Both servers: the per-address limit on logins would refuse a whole generator on one address.
+  const common = { HOST: '127.0.0.1', AUTH_THROTTLE_PER_ADDRESS: '0' };
   let pg: Client | null = null;
   let env: Record<string, string>;
   let script: string;
@@ -811,9 +875,10 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
     await pg.connect();
     await pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`);
     port = options.portWaypoint;
-    script = join(__dirname, '..', '..', 'src', 'main.js');
+    // The production build (npm run build), run exactly as start:prod runs it.
+    script = join(options.waypointBuild, 'src', 'main.js');
     env = {
-      HOST: '127.0.0.1',
+      ...common,
       PORT: String(port),
       DATABASE_URL: options.databaseUrl,
       DATABASE_SCHEMA: options.schema,
@@ -824,8 +889,6 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
       // Registration of thousands of players, not the password hash, is not what is measured.
       PASSWORD_HASH_MEMORY_KIB: '1024',
       PASSWORD_HASH_TIME_COST: '1',
-      // Thousands of players log in from this one address.
-      AUTH_THROTTLE_PER_ADDRESS: '0',
       // Nor the per-player limiter: the tiers stay far below it anyway.
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
@@ -835,28 +898,34 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
   } else {
     port = options.portCeiling;
     script = join(__dirname, 'ceiling-server.js');
-    env = { HOST: '127.0.0.1', PORT: String(port), BROADCAST_INTERVAL_MS: options.serverEnv.BROADCAST_INTERVAL_MS ?? '50' };
+    env = { ...common, PORT: String(port), BROADCAST_INTERVAL_MS: options.serverEnv.BROADCAST_INTERVAL_MS ?? '50' };
     results.env = env;
   }
-
   // Both servers run with the production Node.js flags (package.json start:prod), then --node-arg's.
   const nodeArgs = [...productionNodeFlags(), ...options.nodeArgs];
-  console.log(`\n== ${name}: starting ${script} on port ${port} (node ${nodeArgs.join(' ')})`);
-  const spec = { name, script, port, env, nodeArgs, logFile };
   results.nodeArgs = nodeArgs;
-  let server = await ServerProcess.start(spec);
+  return { name, spec: { name, script, port, env, nodeArgs, logFile }, pg, accounts: null, maxPlayers, observers, results, runs: [], failedAt: Infinity, nextTierNo: 1 };
+}
+
+/** Starts a fresh server process and generator, runs `work` on them, and stops both. */
+async function withFreshServer<T>(c: Contender, options: Options, outBase: string, work: (ctx: ServerContext) => Promise<T>): Promise<T> {
+  const world = { min: -100_000, max: 100_000 };
+  console.log(`\n== ${c.name}: starting ${c.spec.script} on port ${c.spec.port} (node ${c.spec.nodeArgs!.join(' ')})`);
+  const server = await ServerProcess.start(c.spec);
   let generator: LoadGenerator | null = null;
   try {
-    let accounts: ClientAccount[];
-    if (name === 'waypoint') {
-      const started = Date.now();
-      process.stdout.write(`registering ${maxPlayers + observers} players… `);
-      accounts = await registerPlayers(server.url, maxPlayers + observers);
-      results.registrationMs = Date.now() - started;
-      console.log(`${(results.registrationMs / 1000).toFixed(1)} s`);
-    } else {
-      accounts = syntheticAccounts(maxPlayers + observers);
+    if (!c.accounts) {
+      if (c.name === 'waypoint') {
+        const started = Date.now();
+        process.stdout.write(`registering ${c.maxPlayers + c.observers} players… `);
+        c.accounts = await registerPlayers(server.url, c.maxPlayers + c.observers);
+        c.results.registrationMs = Date.now() - started;
+        console.log(`${(c.results.registrationMs / 1000).toFixed(1)} s`);
+      } else {
+        c.accounts = syntheticAccounts(c.maxPlayers + c.observers);
+      }
     }
+    const accounts = c.accounts;
     generator = LoadGenerator.start({
       url: server.url,
       workers: options.workers,
@@ -865,60 +934,77 @@ async function benchServer(name: 'waypoint' | 'ceiling', options: Options, outBa
       client: options.client,
     });
     const ctx: ServerContext = {
-      name,
+      name: c.name,
       server,
       generator,
-      players: accounts.slice(0, maxPlayers),
-      observers: options.observers === 0 ? [] : accounts.slice(maxPlayers, maxPlayers + options.observers),
-      pg,
+      players: accounts.slice(0, c.maxPlayers),
+      observers: options.observers === 0 ? [] : accounts.slice(c.maxPlayers, c.maxPlayers + options.observers),
+      pg: c.pg,
       options,
       outBase,
-      nextTierNo: 1,
+      nextTierNo: c.nextTierNo,
     };
-    const slowAccounts = accounts.slice(maxPlayers, maxPlayers + options.slowClients);
-    // Same env and JWT secret: the registered players' tokens stay valid across a restart.
-    const ensureRunning = async () => {
-      if (ctx.server.alive) return;
-      console.log(`[${name}] ${ctx.server.death}; restarting it`);
-      await ctx.server.stop();
-      server = ctx.server = await ServerProcess.start(spec);
-      results.restarts = (results.restarts ?? 0) + 1;
-    };
-    // On a fresh server: after a heavy tier, freed heap returned to the OS would hide the growth.
-    if (options.idle) results.idle = await measureIdle(ctx, options.idle);
-    const runs: TierResult[] = [];
-    let failedAt = Infinity;
-    for (let round = 0; round < options.repeat; round++) {
-      for (const tier of options.tiers) {
-        if (tier.players * tier.hz >= failedAt) {
-          if (!results.skipped?.includes(tier.label)) (results.skipped ??= []).push(tier.label);
-          continue;
-        }
-        await ensureRunning();
-        const result = await runTier(ctx, tier);
-        runs.push(result);
-        // A server that ran out of memory or died will not do better with more load.
-        if (result.aborted) failedAt = Math.min(failedAt, result.targetPerS);
-      }
-    }
-    if (results.skipped) console.log(`[${name}] skipped ${results.skipped.join(', ')}: a smaller tier was already aborted`);
-    results.tiers = options.tiers.map((tier) => runs.filter((r) => r.label === tier.label)).filter((r) => r.length > 0).map(medianRun);
-    if (options.repeat > 1) results.allRuns = runs;
-    if (options.slowS) {
-      // A fresh process, so the memory curve is the slow client's and not an earlier tier's backlog.
-      await ctx.server.stop();
-      server = ctx.server = await ServerProcess.start(spec);
-      results.slowClient = await slowClientProbe(ctx, options.slowPlayers, options.slowHz, options.slowS, Math.min(10, options.slowS / 4), slowAccounts);
+    try {
+      return await work(ctx);
+    } finally {
+      c.nextTierNo = ctx.nextTierNo;
     }
   } finally {
     await generator?.close();
-    results.exitCode = await server.stop();
-    if (pg) {
-      if (!options.keepSchema) await pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`).catch(() => undefined);
-      await pg.end();
+    c.results.exitCode = await server.stop();
+  }
+}
+
+/**
+ * All servers, tier by tier in turn (ceiling, Waypoint, ceiling, …), each tier on a fresh
+ * process: a backlog, a grown heap or a warm JIT of one tier does not carry into the next,
+ * and a slow drift of the shared machine touches both servers alike.
+ */
+async function benchAll(options: Options, outBase: string, save: (servers: Record<string, ServerResults>) => void): Promise<Record<string, ServerResults>> {
+  const contenders: Contender[] = [];
+  const servers: Record<string, ServerResults> = {};
+  try {
+    for (const name of options.servers) {
+      const c = await prepare(name, options, outBase);
+      contenders.push(c);
+      servers[name] = c.results;
+    }
+    for (let round = 0; round < options.repeat; round++) {
+      for (const tier of options.tiers) {
+        for (const c of contenders) {
+          if (tier.players * tier.hz >= c.failedAt) {
+            if (!c.results.skipped?.includes(tier.label)) (c.results.skipped ??= []).push(tier.label);
+            continue;
+          }
+          const result = await withFreshServer(c, options, outBase, (ctx) => runTier(ctx, tier));
+          c.runs.push(result);
+          // A server that ran out of memory or died will not do better with more load.
+          if (result.aborted) c.failedAt = Math.min(c.failedAt, result.targetPerS);
+          c.results.tiers = options.tiers.map((t) => c.runs.filter((r) => r.label === t.label)).filter((r) => r.length > 0).map(medianRun);
+          if (options.repeat > 1) c.results.allRuns = c.runs;
+          save(servers);
+        }
+      }
+    }
+    for (const c of contenders) {
+      if (c.results.skipped) console.log(`[${c.name}] skipped ${c.results.skipped.join(', ')}: a smaller tier was already aborted`);
+      if (options.idle) c.results.idle = await withFreshServer(c, options, outBase, (ctx) => measureIdle(ctx, options.idle));
+      if (options.slowS) {
+        const slowAccounts = () => c.accounts!.slice(c.maxPlayers, c.maxPlayers + options.slowClients);
+        c.results.slowClient = await withFreshServer(c, options, outBase, (ctx) =>
+          slowClientProbe(ctx, options.slowPlayers, options.slowHz, options.slowS, Math.min(10, options.slowS / 4), slowAccounts()),
+        );
+      }
+      save(servers);
+    }
+  } finally {
+    for (const c of contenders) {
+      if (!c.pg) continue;
+      if (!options.keepSchema) await c.pg.query(`DROP SCHEMA IF EXISTS "${options.schema}" CASCADE`).catch(() => undefined);
+      await c.pg.end();
     }
   }
-  return results;
+  return servers;
 }
 
 function machine() {
@@ -996,12 +1082,12 @@ async function main(): Promise<void> {
     options,
     servers: {} as Record<string, ServerResults>,
   };
-  const servers = output.servers as Record<string, ServerResults>;
   const save = () => writeFileSync(out, JSON.stringify(output, null, 2) + '\n');
-  for (const name of options.servers) {
-    servers[name] = await benchServer(name, options, outBase);
+  const servers = await benchAll(options, outBase, (partial) => {
+    output.servers = partial;
     save();
-  }
+  });
+  output.servers = servers;
   const ceiling = new Map((servers.ceiling?.tiers ?? []).map((t) => [t.label, t]));
   for (const tier of servers.waypoint?.tiers ?? []) {
     const c = ceiling.get(tier.label);
@@ -1012,11 +1098,20 @@ async function main(): Promise<void> {
   output.finishedAt = new Date().toISOString();
   save();
 
-  const all = Object.values(servers).flatMap((s) => s.tiers);
+  // Tier by tier as they ran: ceiling, Waypoint, ceiling, …
+  const all = options.tiers.flatMap((tier) => Object.values(servers).flatMap((s) => s.tiers.filter((t) => t.label === tier.label)));
   console.log('\n' + formatTable(all));
+  const budgets = formatBudgetTable(all);
+  console.log(budgets ? `\nPer-stage budget (server histograms at /metrics, over each measured window):\n${budgets}` : '\nPer-stage budget: no server exposed the stage histograms at GET /metrics.');
+  const largest: Record<string, TierResult | undefined> = {};
   for (const [name, s] of Object.entries(servers)) {
-    const best = s.tiers.filter((t) => t.holds).sort((a, b) => b.targetPerS - a.targetPerS)[0];
-    console.log(`${name}: largest tier holding p99 <= 100 ms with everything acked${name === 'waypoint' ? ' and persisted' : ''}: ${best?.label ?? 'none'}`);
+    const best = s.tiers.filter((t) => t.counts).sort((a, b) => b.targetPerS - a.targetPerS)[0];
+    largest[name] = best;
+    const limited = s.tiers.filter((t) => t.generator.limited).map((t) => t.label);
+    console.log(
+      `${name}: largest tier holding p99 <= 100 ms with everything acked${name === 'waypoint' ? ' and persisted' : ''}: ${best?.label ?? 'none'}` +
+        (limited.length ? ` (generator-limited, not counted: ${limited.join(', ')})` : ''),
+    );
     if (s.idle) console.log(`${name}: idle connection ≈ ${s.idle.kbPerConnection} KB RSS (${s.idle.heapKbPerConnection} KB heap) over ${s.idle.clients} clients`);
     if (s.slowClient) {
       const r = s.slowClient;
@@ -1033,6 +1128,13 @@ async function main(): Promise<void> {
         console.log(`\n${name} ${t.label} allocations, ≈ ${t.heapProfile.kbPerPosition} KB per position received (${t.heapProfile.file}):\n${formatHeapSummary(t.heapProfile.summary)}`);
       }
     }
+  }
+  if (servers.waypoint && servers.ceiling) {
+    const w = largest.waypoint?.targetPerS ?? 0;
+    const c = largest.ceiling?.targetPerS ?? 0;
+    output.ratio = c > 0 ? Math.round((w / c) * 100) / 100 : null;
+    console.log(`Waypoint / ceiling (largest tiers held, movements per second): ${output.ratio ?? '– (the ceiling held no tier)'}`);
+    save();
   }
   console.log(`\nresults: ${out}`);
   releaseLock();
