@@ -11,6 +11,7 @@ import { HttpErrorFilter } from './common/http-exception.filter';
 import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
+import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
 import { httpMetrics } from './metrics/http-metrics.middleware';
@@ -58,6 +59,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       bodyParser: false,
     });
     app.use(httpMetrics(app.get(WaypointMetrics)));
+    app.use(requestLogging(logger.pino));
     app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a

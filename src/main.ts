@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { createServer } from 'node:net';
 import { startWaypoint } from './bootstrap';
 import { RedisUnreachable } from './common/cluster-redis';
-import { createLogger } from './common/logger';
+import { createLogger, writesJson } from './common/logger';
+import { describeDatabase, startBanner } from './common/start-banner';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 import { DataDirInUse } from './database/embedded-postgres';
 
@@ -81,7 +82,11 @@ async function main(): Promise<void> {
   }
   try {
     const running = await startWaypoint(settings);
-    logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.capabilities.embedded });
+    if (writesJson(settings.logFormat, process.stdout)) {
+      logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, database: describeDatabase(settings), dataDir: settings.dataDir });
+    } else {
+      process.stdout.write(startBanner(running.url, settings));
+    }
     const stop = async (signal: string) => {
       logger.log({ message: 'shutting down: committing queued movements first', signal, timeoutMs: settings.shutdownTimeoutMs });
       // A database that does not answer must not hold the stop for ever: every queued

@@ -50,7 +50,7 @@ describe('the container files in docker/', () => {
       expect(copied).toContain(root);
       expect(existsSync(join(ROOT, root))).toBe(true);
     }
-    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json']) expect(copied).toContain(file);
+    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts']) expect(copied).toContain(file);
   });
 
   it('leave the benchmarks and the tests out of the build and the image', () => {

@@ -22,7 +22,7 @@ export interface Settings {
   dataDir: string;
   production: boolean;
   logLevel: LogLevel;
-  logFormat: 'json' | 'pretty';
+  logFormat: LogFormat;
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
   /** Per minute; 0 = off. `perAddress`: auth requests from one client address; `perUsername`: failed logins for one username. */
@@ -61,6 +61,8 @@ export interface Settings {
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export class SettingsError extends Error {
   constructor(
@@ -127,8 +129,8 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.' },
   { env: 'HEALTH_REDIS_TIMEOUT_MS', default: '500', meaning: 'With REDIS_URL: `/health/ready` answers 503 naming redis when Redis has not answered its ping within this long (at once while this node is not connected to it). 50 to 10000.' },
-  { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
-  { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
+  { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).' },
+  { env: 'LOG_FORMAT', default: 'auto', meaning: 'json (one object per line), pretty (one readable line each, and a start-up banner with the addresses to open), or auto: pretty on a terminal, json otherwise (a pipe, a file, a container log).' },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -241,8 +243,8 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {
     throw new SettingsError('LOG_LEVEL', `"${logLevel}" is not one of error, warn, log, debug, verbose`);
   }
-  const logFormat = text(merged, 'LOG_FORMAT', 'json');
-  if (logFormat !== 'json' && logFormat !== 'pretty') throw new SettingsError('LOG_FORMAT', 'must be json or pretty');
+  const logFormat = text(merged, 'LOG_FORMAT', 'auto') as LogFormat;
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new SettingsError('LOG_FORMAT', `"${logFormat}" is not one of auto, json, pretty`);
 
   return {
     host: text(merged, 'HOST', '127.0.0.1'),

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
 import { openDatabase } from './data-source';
 import { DatabaseCapabilities, databaseCapabilities } from './database-capabilities';
+import { publishEmbeddedAddress } from './embedded-address';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseConnection {
@@ -37,10 +38,13 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
       queryTimeoutMs: settings.database.queryTimeoutMs,
     });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
+    // Published once migrated, so a CLI command never races the server's migrations.
+    const unpublish = stopEmbedded ? publishEmbeddedAddress(settings.dataDir, url) : () => undefined;
     return {
       dataSource,
       capabilities: databaseCapabilities(stopEmbedded !== null),
       async close() {
+        unpublish();
         await dataSource.destroy();
         await stopEmbedded?.();
       },
