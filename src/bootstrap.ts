@@ -16,6 +16,7 @@ import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
 import { httpMetrics } from './metrics/http-metrics.middleware';
 import { WaypointMetrics } from './metrics/waypoint-metrics';
+import { liveOpenApiExamples } from './replay/openapi-examples';
 
 export interface RunningWaypoint {
   app: INestApplication;
@@ -76,7 +77,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       .setVersion('1')
       .addBearerAuth()
       .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json' });
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json', patchDocumentOnRequest: liveOpenApiExamples(app) });
     await app.listen(settings.port, settings.host);
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -11,15 +11,23 @@ import {
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, errorExample } from '../common/error.dto';
 import { LoginRequest, LoginResponse, RegisteredPlayer, RegisterRequest } from './auth.dto';
 import { AuthService } from './auth.service';
 import { FailedLogins, TooManyFailedLogins } from './failed-logins';
 
 @ApiTags('auth')
-@ApiBadRequestResponse({ type: ErrorDto, description: 'malformed JSON, a body that is not an object, an invalid or unknown field (messages joined by "; ")' })
-@ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'a body over MAX_HTTP_BODY_BYTES' })
-@ApiTooManyRequestsResponse({ type: ErrorDto, description: 'over AUTH_THROTTLE_PER_ADDRESS (login and register from one address) or, for login, AUTH_THROTTLE_PER_USERNAME failed logins; Retry-After gives the seconds to wait' })
+@ApiBadRequestResponse({
+  type: ErrorDto,
+  description: 'malformed JSON, a body that is not an object, an invalid or unknown field (messages joined by "; ")',
+  example: errorExample(400, 'Bad Request', 'request body is not valid JSON'),
+})
+@ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'a body over MAX_HTTP_BODY_BYTES', example: errorExample(413, 'Payload Too Large', 'request body is too large') })
+@ApiTooManyRequestsResponse({
+  type: ErrorDto,
+  description: 'over AUTH_THROTTLE_PER_ADDRESS (login and register from one address) or, for login, AUTH_THROTTLE_PER_USERNAME failed logins; Retry-After gives the seconds to wait',
+  example: errorExample(429, 'Too Many Requests', 'too many failed logins for this username; retry after 42 s'),
+})
 // Guards run before the body is validated and before any password is hashed.
 @UseGuards(ThrottlerGuard)
 @Controller('auth')
@@ -31,7 +39,7 @@ export class AuthController {
 
   @Post('register')
   @ApiCreatedResponse({ type: RegisteredPlayer })
-  @ApiConflictResponse({ type: ErrorDto, description: 'username taken (regardless of case)' })
+  @ApiConflictResponse({ type: ErrorDto, description: 'username taken (regardless of case)', example: errorExample(409, 'Conflict', 'username "ada_l" is taken; choose another') })
   register(@Body() body: RegisterRequest): Promise<RegisteredPlayer> {
     return this.auth.register(body.username, body.password);
   }
@@ -39,7 +47,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponse })
-  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'unknown username or wrong password' })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'unknown username or wrong password', example: errorExample(401, 'Unauthorized', 'invalid username or password') })
   async login(@Body() body: LoginRequest, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
     try {
       this.failedLogins.assertMayTry(body.username);

@@ -46,6 +46,12 @@ export interface Settings {
   maxConcurrentExports: number;
   /** How long a replay read at the live edge waits for appends in flight before answering 503. */
   replayLiveEdgeWaitMs: number;
+  /** Longest [from, to) the analytics endpoints (heatmap, visits, trajectory) accept, in hours. */
+  analyticsMaxRangeHours: number;
+  /** Most cells one heatmap answer holds. */
+  heatmapMaxCells: number;
+  /** Most points one trajectory answer holds. */
+  trajectoryMaxPoints: number;
   /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
   areaOfInterestCellSize: number | null;
   /** Packets queued to one client before broadcasts to it are coalesced (latest per player) instead of queued. */
@@ -121,6 +127,9 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
   { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
+  { env: 'ANALYTICS_MAX_RANGE_HOURS', default: '24', meaning: 'Longest time range (`to` − `from`) of GET /world/heatmap, GET /world/visits and GET /players/:id/trajectory; a longer one is answered 400. Each answer reads every movement of its range, so this bounds the work of one request. Whole hours, 1 to 8760.' },
+  { env: 'HEATMAP_MAX_CELLS', default: '100000', meaning: 'Most non-empty cells one GET /world/heatmap answer holds; a range and cell size that fill more are answered 400 (ask for a larger `cell` or a shorter range).' },
+  { env: 'TRAJECTORY_MAX_POINTS', default: '100000', meaning: 'Most movements one GET /players/:id/trajectory answer holds; a range with more is answered 400 (ask for a shorter range, or stream the movements as NDJSON or CSV).' },
   { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried. At least 10. PostgreSQL only.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
@@ -295,6 +304,9 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxHttpHeaderBytes: number(merged, 'MAX_HTTP_HEADER_BYTES', 65_536, { min: 16_384, max: 1_048_576, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),
+    analyticsMaxRangeHours: number(merged, 'ANALYTICS_MAX_RANGE_HOURS', 24, { min: 1, max: 8760, integer: true }),
+    heatmapMaxCells: number(merged, 'HEATMAP_MAX_CELLS', 100_000, { min: 1, max: 10_000_000, integer: true }),
+    trajectoryMaxPoints: number(merged, 'TRAJECTORY_MAX_POINTS', 100_000, { min: 1, max: 10_000_000, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
     slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')

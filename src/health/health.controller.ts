@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService } from '@nestjs/terminus';
-import { ErrorDto } from '../common/error.dto';
+import { ErrorDto, errorExample } from '../common/error.dto';
 import { SETTINGS, Settings } from '../config/settings';
 import { DatabaseStatus } from '../database/database-status';
 import { RedisHealth } from './redis-health';
@@ -30,7 +30,11 @@ export class HealthController {
 
   @Get()
   @ApiOkResponse({ description: 'the server and its database answer' })
-  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'the database does not answer (within HEALTH_DATABASE_TIMEOUT_MS), or movements cannot be recorded' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    description: 'the database does not answer (within HEALTH_DATABASE_TIMEOUT_MS), or movements cannot be recorded',
+    example: errorExample(503, 'Service Unavailable', 'database unavailable (no answer within 800 ms)'),
+  })
   async check(): Promise<{ status: 'ok'; database: 'up' }> {
     await this.run([this.databaseCheck()], (down) => `database unavailable (${down[0].reason})`);
     return { status: 'ok', database: 'up' };
@@ -44,7 +48,11 @@ export class HealthController {
 
   @Get('ready')
   @ApiOkResponse({ description: 'the database and, with REDIS_URL, Redis answer: `{status: "ok", details: {database, redis}}`' })
-  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'a part does not answer (within HEALTH_DATABASE_TIMEOUT_MS, HEALTH_REDIS_TIMEOUT_MS); the message names it' })
+  @ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    description: 'a part does not answer (within HEALTH_DATABASE_TIMEOUT_MS, HEALTH_REDIS_TIMEOUT_MS); the message names it',
+    example: errorExample(503, 'Service Unavailable', 'not ready: redis did not answer (not connected (reconnecting))'),
+  })
   ready(): Promise<HealthCheckResult> {
     const checks = [this.databaseCheck()];
     if (this.redis.configured) checks.push(() => this.indicators.check('redis').attempt(() => this.redis.ping()).withTimeout(this.redisTimeoutMs));
