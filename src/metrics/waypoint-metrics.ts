@@ -68,13 +68,13 @@ export class WaypointMetrics implements OnModuleDestroy {
   private readonly stageOf: Record<WriteStage, Histogram.Internal<'stage'>>;
   private readonly appendCommit = new Histogram({
     name: 'waypoint_append_commit_seconds',
-    help: 'one batch of movements: append and commit',
+    help: 'one committed batch of movements: append and commit',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   private readonly batchEvents = new Histogram({
     name: 'waypoint_append_batch_events',
-    help: 'movements in one appended batch',
+    help: 'movements in one committed batch',
     buckets: BATCH_BUCKETS,
     registers: [this.registry],
   });
@@ -141,24 +141,22 @@ export class WaypointMetrics implements OnModuleDestroy {
     this.stageOf[stage].observe(seconds);
   }
 
-  /** One batch appended and committed (or refused) in `seconds`. */
-  batchAppended(events: number, seconds: number): void {
-    this.batchEvents.observe(events);
-    this.appendCommit.observe(seconds);
-  }
-
   /**
-   * A batch committed just now: its oldest movement was queued at `queuedAt` and the
-   * batch sent to the database at `appendedAt`, epoch ms. Its acks are sent in the
-   * promise callbacks that follow; the acked stage is timed once they have run.
+   * A batch of `events` movements committed just now: its oldest movement was queued at
+   * `queuedAt` and the batch sent to the database at `appendedAt` (both performance.now()).
+   * Its acks are sent in the promise callbacks that follow; the acked stage is timed
+   * once they have run. Batches the database refused or did not answer are not counted
+   * here: their movements are, as `unavailable`.
    */
-  batchCommitted(queuedAt: number, appendedAt: number): void {
-    const committedAt = Date.now();
-    this.stageOf.appended.observe(Math.max(0, appendedAt - queuedAt) / 1000);
-    this.stageOf.committed.observe(Math.max(0, committedAt - appendedAt) / 1000);
+  batchCommitted(events: number, queuedAt: number, appendedAt: number): void {
+    const committedAt = performance.now();
+    this.batchEvents.observe(events);
+    this.appendCommit.observe((committedAt - appendedAt) / 1000);
+    this.stageOf.appended.observe((appendedAt - queuedAt) / 1000);
+    this.stageOf.committed.observe((committedAt - appendedAt) / 1000);
     this.ackedAfter.push(committedAt);
     this.ackTimer ??= setImmediate(() => {
-      const now = Date.now();
+      const now = performance.now();
       for (const at of this.ackedAfter) this.stageOf.acked.observe((now - at) / 1000);
       this.ackedAfter = [];
       this.ackTimer = null;

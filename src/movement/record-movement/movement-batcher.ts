@@ -38,7 +38,7 @@ interface Pending {
   mover: Mover;
   data: MovementData;
   metadata: EventMetadata;
-  /** When it was queued (epoch ms), for the write path's stage metrics. */
+  /** When it was queued (performance.now()), for the write path's stage metrics. */
   queuedAt: number;
   resolve(outcome: Recorded): void;
   reject(error: MovementNotRecorded): void;
@@ -111,7 +111,7 @@ export class MovementBatcher implements OnApplicationShutdown {
     this.queued++;
     const lane = this.laneOf(mover.playerId);
     return new Promise((resolve, reject) => {
-      lane.queue.push({ mover, data, metadata, queuedAt: Date.now(), resolve, reject });
+      lane.queue.push({ mover, data, metadata, queuedAt: performance.now(), resolve, reject });
       this.schedule(lane);
     });
   }
@@ -148,12 +148,10 @@ export class MovementBatcher implements OnApplicationShutdown {
     if (batch.length === 0) return;
     lane.lastBegunAt = Date.now();
     lane.writing = true;
-    const began = performance.now();
     try {
       await this.write(batch);
     } finally {
       lane.writing = false;
-      this.metrics.batchAppended(batch.length, (performance.now() - began) / 1000);
     }
     this.schedule(lane);
   }
@@ -161,7 +159,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** Writes one batch and settles every movement of it. */
   private async write(batch: Pending[]): Promise<void> {
     if (!this.database.up) return this.refuse(batch, new MovementNotRecorded(false, 'the database is not answering'));
-    const appendedAt = Date.now();
+    const appendedAt = performance.now();
     let todo = this.withoutKnownDuplicates(batch);
     if (todo.length === 0) return;
     for (let attempt = 1; ; attempt++) {
@@ -185,7 +183,7 @@ export class MovementBatcher implements OnApplicationShutdown {
         return this.refuse(todo, this.notRecorded(error));
       }
       this.database.answered();
-      this.metrics.batchCommitted(batch[0].queuedAt, appendedAt);
+      this.metrics.batchCommitted(todo.length, todo[0].queuedAt, appendedAt);
       return this.recorded(todo, events, recordedAt.getTime());
     }
   }
