@@ -14,6 +14,8 @@ import { createLogger } from './common/logger';
 import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
+import { httpMetrics } from './metrics/http-metrics.middleware';
+import { WaypointMetrics } from './metrics/waypoint-metrics';
 import { liveOpenApiExamples } from './replay/openapi-examples';
 
 export interface RunningWaypoint {
@@ -57,12 +59,14 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       logger,
       bodyParser: false,
     });
+    app.use(httpMetrics(app.get(WaypointMetrics)));
     app.use(requestLogging(logger.pino));
     app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).
     app.set('etag', false);
+    if (settings.trustProxy !== null) app.set('trust proxy', settings.trustProxy);
     app.useWebSocketAdapter(new ConfiguredIoAdapter(app, settings));
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     app.useGlobalFilters(new HttpErrorFilter());

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   if (unknownGroup !== undefined) throw new Error(`--only: unknown group "${unknownGroup}"; known: ${GROUPS.join(', ')}`);
   const wanted = (group: (typeof GROUPS)[number]) => only.includes(group);
 
-  const settings = loadSettings({ PORT: '0', LOG_LEVEL: 'warn', JWT_SECRET: 'bench-replay-secret-long-enough', ...process.env }, []);
+  const settings = loadSettings({ PORT: '0', LOG_LEVEL: 'warn', JWT_SECRET: 'bench-replay-secret-long-enough', AUTH_THROTTLE_PER_ADDRESS: '0', ...process.env }, []);
   Logger.overrideLogger(createLogger(settings));
   if (!settings.databaseUrl) throw new Error('set DATABASE_URL (and DATABASE_SCHEMA=bench_replay) to the seeded database');
   const server = await startWaypoint(settings);

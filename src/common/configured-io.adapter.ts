@@ -3,6 +3,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
 import { ClusterRedis, redactRedisUrl, RedisLink } from './cluster-redis';
 
 /**
@@ -15,7 +16,7 @@ export class ConfiguredIoAdapter extends IoAdapter {
   private redisClients: ClusterRedis[] = [];
 
   constructor(
-    app: INestApplicationContext,
+    private readonly app: INestApplicationContext,
     private readonly settings: Settings,
   ) {
     super(app);
@@ -32,6 +33,7 @@ export class ConfiguredIoAdapter extends IoAdapter {
       const pub = new ClusterRedis(this.settings.redisUrl, link, 'publisher');
       const sub = new ClusterRedis(this.settings.redisUrl, link, 'subscriber');
       this.redisClients = [pub, sub];
+      this.app.get(WaypointMetrics).watch('redisConnected', () => (this.redisClients.every((c) => c.status === 'ready') ? 1 : 0));
       // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
       server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: this.settings.clusterRequestTimeoutMs }));
       this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactRedisUrl(this.settings.redisUrl) });

@@ -48,6 +48,10 @@ describe('settings', () => {
     [{ DATABASE_URL: 'notaurl' }, /^Setting DATABASE_URL: must start with postgresql:\/\/ or postgres:\/\/ or socket:, like postgresql:/],
     [{ DATABASE_URL: 'mysql://u:secret@h/d' }, /^Setting DATABASE_URL: must start with postgresql:\/\//],
     [{ REDIS_URL: 'localhost:6379' }, /^Setting REDIS_URL: must start with redis:\/\/ or rediss:\/\/ or \//],
+    [{ TRUST_PROXY: 'nginx' }, /^Setting TRUST_PROXY: "nginx" is not a hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/40' }, /^Setting TRUST_PROXY: "10.0.0.0\/40"/],
+    [{ AUTH_THROTTLE_PER_ADDRESS: '-1' }, /AUTH_THROTTLE_PER_ADDRESS: -1 is below the minimum 0/],
+    [{ HEALTH_REDIS_TIMEOUT_MS: '20000' }, /HEALTH_REDIS_TIMEOUT_MS: 20000 is above the maximum 10000/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });
@@ -62,6 +66,16 @@ describe('settings', () => {
   it('never repeats a refused URL, which may hold a password', () => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: 'mysql://u:secret@h/d' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
     expect(() => loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: 'u:secret@h' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses, subnets and keywords; unset is none', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).trustProxy).toBeNull();
+    expect(loadSettings({ DATA_DIR: dataDir(), TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadSettings({ DATA_DIR: dataDir(), TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1']);
+  });
+
+  it('defaults the auth throttles to 120 requests per address and 10 failed logins per username a minute', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).authThrottle).toEqual({ perAddress: 120, perUsername: 10 });
   });
 
   it('treats MAX_SPEED and AREA_OF_INTEREST_CELL_SIZE of 0 or "off" as off', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
@@ -24,6 +25,10 @@ export interface Settings {
   logFormat: LogFormat;
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
+  /** Per minute; 0 = off. `perAddress`: auth requests from one client address; `perUsername`: failed logins for one username. */
+  authThrottle: { perAddress: number; perUsername: number };
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address; null = none (the connecting address). */
+  trustProxy: number | string[] | null;
   broadcastIntervalMs: number;
   appendBatch: { windowMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; timeoutMs: number; outcomeCheckMs: number };
   world: { min: number; max: number };
@@ -57,6 +62,8 @@ export interface Settings {
   clusterRequestTimeoutMs: number;
   /** How long a stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** With REDIS_URL: how long /health/ready waits for Redis to answer its ping. */
+  healthRedisTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -100,6 +107,9 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
+  { env: 'AUTH_THROTTLE_PER_ADDRESS', default: '120', meaning: 'POST /auth/login and /auth/register requests per minute from one client address; one more is answered 429 with Retry-After, before any password is hashed. 0 = off (load tests that log thousands of players in from one address).' },
+  { env: 'TRUST_PROXY', default: '(none)', meaning: 'Proxies in front of the server whose X-Forwarded-For header gives the client address (for AUTH_THROTTLE_PER_ADDRESS and the logs): a number of hops, or a comma-separated list of addresses, subnets (10.0.0.0/8) and loopback, linklocal, uniquelocal. Unset: the connecting address, so every client behind a balancer counts as one.' },
+  { env: 'AUTH_THROTTLE_PER_USERNAME', default: '10', meaning: 'Failed logins per minute for one username (whatever the address); beyond it logins for that username are answered 429 with Retry-After, before the password is checked, until the minute is over. 0 = off.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
@@ -127,6 +137,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
   { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.' },
+  { env: 'HEALTH_REDIS_TIMEOUT_MS', default: '500', meaning: 'With REDIS_URL: `/health/ready` answers 503 naming redis when Redis has not answered its ping within this long (at once while this node is not connected to it). 50 to 10000.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).' },
   { env: 'LOG_FORMAT', default: 'auto', meaning: 'json (one object per line), pretty (one readable line each, and a start-up banner with the addresses to open), or auto: pretty on a terminal, json otherwise (a pipe, a file, a container log).' },
 ];
@@ -207,6 +218,24 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
   return { secret, generated: true };
 }
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY: a hop count, or addresses, subnets and Express's keywords. */
+function trustProxy(env: Env): number | string[] | null {
+  const raw = text(env, 'TRUST_PROXY', '').trim();
+  if (raw === '') return null;
+  if (/^\d+$/.test(raw)) return number(env, 'TRUST_PROXY', 0, { min: 0, max: 100, integer: true });
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, more] = entry.split('/');
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 6 ? 128 : 32));
+    if (!PROXY_KEYWORDS.has(entry) && (isIP(address) === 0 || !validBits || more !== undefined)) {
+      throw new SettingsError('TRUST_PROXY', `"${entry}" is not a hop count, an address, a subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  return entries;
+}
+
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';
@@ -249,6 +278,11 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       memoryCostKiB: number(merged, 'PASSWORD_HASH_MEMORY_KIB', 19_456, { min: 1024, integer: true }),
       timeCost: number(merged, 'PASSWORD_HASH_TIME_COST', 2, { min: 1, integer: true }),
     },
+    trustProxy: trustProxy(merged),
+    authThrottle: {
+      perAddress: number(merged, 'AUTH_THROTTLE_PER_ADDRESS', 120, { min: 0, max: 1_000_000, integer: true }),
+      perUsername: number(merged, 'AUTH_THROTTLE_PER_USERNAME', 10, { min: 0, max: 1_000_000, integer: true }),
+    },
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
@@ -282,6 +316,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
     clusterRequestTimeoutMs: number(merged, 'CLUSTER_REQUEST_TIMEOUT_MS', 2_000, { min: 100, max: 60_000, integer: true }),
     shutdownTimeoutMs: number(merged, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 600_000, integer: true }),
+    healthRedisTimeoutMs: number(merged, 'HEALTH_REDIS_TIMEOUT_MS', 500, { min: 50, max: 10_000, integer: true }),
   };
 }
 

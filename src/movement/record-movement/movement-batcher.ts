@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { EventBus } from '@nestjs/cqrs';
 import { SETTINGS, Settings } from '../../config/settings';
 import { DatabaseStatus, gotNoAnswer } from '../../database/database-status';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import {
   AppendNotRecorded,
   CommitOutcomeUnknown,
@@ -37,6 +38,8 @@ interface Pending {
   mover: Mover;
   data: MovementData;
   metadata: EventMetadata;
+  /** When it was queued (performance.now()), for the write path's stage metrics. */
+  queuedAt: number;
   resolve(outcome: Recorded): void;
   reject(error: MovementNotRecorded): void;
 }
@@ -87,7 +90,9 @@ export class MovementBatcher implements OnApplicationShutdown {
     private readonly eventBus: EventBus,
     private readonly database: DatabaseStatus,
     @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly metrics: WaypointMetrics,
   ) {
+    metrics.watch('appendQueue', () => this.queued);
     this.projections = [lastPositions, clientSessions];
     this.lanes = Array.from({ length: settings.appendBatch.lanes }, () => ({ queue: [], writing: false, timer: null, timerDue: 0, lastBegunAt: 0 }));
   }
@@ -107,7 +112,7 @@ export class MovementBatcher implements OnApplicationShutdown {
     mover.inFlight++;
     const lane = this.laneOf(mover.playerId);
     return new Promise((resolve, reject) => {
-      lane.queue.push({ mover, data, metadata, resolve, reject });
+      lane.queue.push({ mover, data, metadata, queuedAt: performance.now(), resolve, reject });
       this.schedule(lane);
     });
   }
@@ -155,6 +160,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** Writes one batch and settles every movement of it. */
   private async write(batch: Pending[]): Promise<void> {
     if (!this.database.up) return this.refuse(batch, new MovementNotRecorded(false, 'the database is not answering'));
+    const appendedAt = performance.now();
     let todo = this.withoutKnownDuplicates(batch);
     if (todo.length === 0) return;
     for (let attempt = 1; ; attempt++) {
@@ -178,6 +184,7 @@ export class MovementBatcher implements OnApplicationShutdown {
         return this.refuse(todo, this.notRecorded(error));
       }
       this.database.answered();
+      this.metrics.batchCommitted(todo.length, todo[0].queuedAt, appendedAt);
       return this.recorded(todo, events, recordedAt.getTime());
     }
   }
