@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flagsToEnv, loadSettings, SETTING_DOCS } from './settings';
+import { flagsToEnv, loadSettings, SETTING_DOCS, settingsTable } from './settings';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'waypoint-settings-'));
 
@@ -83,11 +83,11 @@ describe('settings', () => {
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('is listed in the README\'s settings table exactly as SETTING_DOCS says, row for row', () => {
+  it('is listed in the README\'s settings table exactly as the schema says, row for row (npm run settings:table writes it)', () => {
     const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+    expect(readme).toContain(`\n${settingsTable()}\n`);
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*` \|/.test(line));
-    const code = (text: string) => (text.startsWith('(') ? text : `\`${text}\``);
-    expect(rows).toEqual(SETTING_DOCS.map((d) => `| \`${d.env}\` | ${d.flag ? `\`${d.flag}\`` : ''} | ${code(d.default)} | ${d.meaning} |`));
+    expect(rows).toEqual(settingsTable().split('\n').slice(2));
   });
 
   it('documents every flag it accepts', () => {
@@ -98,5 +98,29 @@ describe('settings', () => {
       DATABASE_URL: 'u',
     });
     expect(SETTING_DOCS.map((d) => d.env)).toContain('BROADCAST_INTERVAL_MS');
+  });
+
+  it.each([
+    [['--nope', '1'], /^Setting --nope: unknown flag; known: --host, --port, --database-url, --data-dir$/],
+    [['--port'], /^Setting --port: needs a value$/],
+    [['--port', '--host', 'h'], /^Setting --port: needs a value$/],
+    [['5000'], /^Setting 5000: unknown flag/],
+  ])('refuses the flags %j with one line', (argv, message) => {
+    expect(() => flagsToEnv(argv)).toThrow(message);
+  });
+
+  it.each([
+    [{ PORT: '50.5' }, /^Setting PORT: "50.5" must be a whole number$/],
+    [{ PORT: 'abc' }, /^Setting PORT: "abc" is not a number$/],
+    [{ RATE_LIMIT_PER_SECOND: '0' }, /^Setting RATE_LIMIT_PER_SECOND: 0 must be above 0$/],
+    [{ LOG_FORMAT: 'xml' }, /^Setting LOG_FORMAT: "xml" is not one of auto, json, pretty$/],
+    [{ TRUST_PROXY: '200' }, /^Setting TRUST_PROXY: 200 is above the maximum 100$/],
+  ])('names the setting and the reason for %j', (env, message) => {
+    expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  it('uses a row\'s default for an empty value, and reads lists and fractions', () => {
+    const s = loadSettings({ DATA_DIR: dataDir(), PORT: '', BOOTSTRAP_ANALYSTS: ' ana, bo ,,', APPEND_BATCH_WINDOW_MS: '0.5', MAX_SPEED: '12.5' });
+    expect([s.port, s.bootstrapAnalysts, s.appendBatch.windowMs, s.maxSpeed]).toEqual([5000, ['ana', 'bo'], 0.5, 12.5]);
   });
 });
