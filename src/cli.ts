@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { INestApplicationContext, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { CliCommand, parseCommandLine } from './common/command-line';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
@@ -11,30 +12,31 @@ import { grantRoleCommand, revokeRoleCommand } from './roles/role.commands';
 
 /**
  * Operator commands, run against the same database the server uses (DATABASE_URL or
- * the embedded one in DATA_DIR). `npm run cli -- <command> [args]`.
+ * the embedded one in DATA_DIR). `npm run cli -- <command> [args]`, `--help` for each.
  */
-interface CliCommand {
-  usage: string;
-  summary: string;
-  run(app: INestApplicationContext, args: string[], settings: Settings): Promise<void>;
-}
-
 const COMMANDS: Record<string, CliCommand> = {
   migrate: {
-    usage: 'migrate',
     summary: 'apply pending migrations (they also run at every start)',
     async run() {
       // connectDatabase already migrated; nothing more to do.
     },
   },
   'projections:rebuild': {
-    usage: 'projections:rebuild [--page-size N]',
     summary: 'truncate last_positions and replay it from the events, resuming an interrupted rebuild',
-    async run(app, args) {
-      const i = args.indexOf('--page-size');
-      const pageSize = i >= 0 ? Number(args[i + 1]) : 10_000;
-      if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error('--page-size must be a positive whole number');
-      const report = await app.get(RebuildLastPositions).run(pageSize);
+    options: {
+      'page-size': {
+        type: 'string',
+        value: 'N',
+        doc: 'events read per page (default 10000)',
+        parse(text) {
+          const size = Number(text);
+          if (!/^\d+$/.test(text) || !Number.isSafeInteger(size) || size < 1) throw new Error(`must be a positive whole number, not "${text}"`);
+          return size;
+        },
+      },
+    },
+    async run(app, _args, options = {}) {
+      const report = await app.get(RebuildLastPositions).run((options['page-size'] as number | undefined) ?? 10_000);
       console.log(JSON.stringify(report));
     },
   },
@@ -44,10 +46,6 @@ const COMMANDS: Record<string, CliCommand> = {
 
 export function registerCliCommand(name: string, command: CliCommand): void {
   COMMANDS[name] = command;
-}
-
-function usage(): string {
-  return ['usage: npm run cli -- <command>', ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)} ${c.summary}`)].join('\n');
 }
 
 /**
@@ -63,12 +61,16 @@ async function openCliDatabase(settings: Settings): Promise<DatabaseConnection> 
 }
 
 async function main(): Promise<void> {
-  const [name, ...args] = process.argv.slice(2);
-  const command = COMMANDS[name ?? ''];
-  if (!command) {
-    console.error(name ? `unknown command "${name}"\n${usage()}` : usage());
+  const line = parseCommandLine(process.argv.slice(2), COMMANDS);
+  if (line.kind === 'help') {
+    process.stdout.write(line.text);
+    return;
+  }
+  if (line.kind === 'error') {
+    console.error(line.message);
     process.exit(2);
   }
+  const { name, command, args, options } = line;
   let settings: Settings;
   try {
     settings = loadSettings(process.env, []);
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }, 'stderr'),
   });
   try {
-    await command.run(app, args, settings);
+    await command.run(app, args, options);
   } catch (error) {
     console.error(`${name} failed: ${(error as Error).message}`);
     process.exitCode = 1;

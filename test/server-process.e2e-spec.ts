@@ -182,6 +182,47 @@ describe('the server process', () => {
     expect(JSON.parse(revoked.stdout)).toEqual({ playerId: expect.any(String), username, role: 'player', changed: true });
   });
 
+  it('describes its commands on --help, and each one on <command> --help, on standard output', async () => {
+    const env = baseEnv({ DATA_DIR: join(tmpdir(), `waypoint-never-made-${process.pid}`) });
+    const all = await runCli(['--help'], env);
+    expect([all.code, all.stderr]).toEqual([0, '']);
+    for (const usage of ['migrate', 'projections:rebuild [--page-size N]', 'grant-role <username> analyst', 'revoke-role <username> analyst']) expect(all.stdout).toContain(`  ${usage} `);
+    const one = await runCli(['projections:rebuild', '--help'], env);
+    expect([one.code, one.stderr]).toEqual([0, '']);
+    expect(one.stdout).toMatch(/^usage: npm run cli -- projections:rebuild \[--page-size N\]\n/);
+    expect(one.stdout).toMatch(/--page-size N +events read per page/);
+    expect(existsSync(env.DATA_DIR!)).toBe(false);
+  });
+
+  it.each([
+    [[], /^missing command; one of migrate, projections:rebuild, grant-role, revoke-role/],
+    [['rebuild'], /^unknown command "rebuild"/],
+    [['projections:rebuild', '--pagesize', '5'], /^projections:rebuild: unknown option --pagesize; usage: npm run cli -- projections:rebuild \[--page-size N\]$/],
+    [['projections:rebuild', '--page-size'], /^projections:rebuild: --page-size needs a value; usage:/],
+    [['projections:rebuild', '--page-size', '0'], /^projections:rebuild: --page-size must be a positive whole number, not "0"; usage:/],
+    [['grant-role', 'ana'], /^grant-role: missing analyst; usage: npm run cli -- grant-role <username> analyst$/],
+    [['revoke-role', 'ana', 'analyst', 'now'], /^revoke-role: unexpected argument "now"; usage:/],
+  ])('refuses the command line %j in one line on standard error, exit code 2, before opening any database', async (args, message) => {
+    const env = baseEnv({ DATA_DIR: join(tmpdir(), `waypoint-never-made-${process.pid}`) });
+    const { code, stdout, stderr } = await runCli(args, env);
+    expect([code, stdout]).toEqual([2, '']);
+    expect(stderr.trimEnd()).toMatch(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(existsSync(env.DATA_DIR!)).toBe(false);
+  });
+
+  it('rebuilds the projection with the page size it is given, printing its report alone on standard output', async () => {
+    const env = baseEnv({
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'waypoint-proc-')),
+      JWT_SECRET: 'a-test-secret-long-enough-to-use',
+      ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schemaOfThisSuite() } : { DATABASE_URL: undefined }),
+    });
+    const { code, stdout, stderr } = await runCli(['projections:rebuild', '--page-size', '3'], env);
+    expect([code, stderr]).toEqual([0, expect.any(String)]);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(stdout)).toMatchObject({ resumed: false, events: 0 });
+  });
+
   it('says in one line that the port is in use, and exits non-zero', async () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)));

@@ -1,14 +1,8 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { CliCommand } from '../common/command-line';
 import { ChangeRole, ChangeRoleResult } from './change-role/change-role.command';
 import { RoleAction } from './change-role/role-decision';
-
-/** Shaped like src/cli.ts's CliCommand. */
-export interface RoleCliCommand {
-  usage: string;
-  summary: string;
-  run(app: INestApplicationContext, args: string[]): Promise<void>;
-}
 
 /** Runs a role change for the CLI; the result is printed as one JSON line. */
 export async function runRoleCommand(app: INestApplicationContext, action: RoleAction, args: string[]): Promise<ChangeRoleResult> {
@@ -17,9 +11,9 @@ export async function runRoleCommand(app: INestApplicationContext, action: RoleA
   return app.get(CommandBus).execute(new ChangeRole(username, action, role, 'cli'));
 }
 
-const roleCommand = (action: RoleAction, summary: string): RoleCliCommand => ({
-  usage: `${action}-role <username> analyst`,
+const roleCommand = (action: RoleAction, summary: string): CliCommand => ({
   summary,
+  args: ['<username>', 'analyst'],
   async run(app, args) {
     console.log(JSON.stringify(await runRoleCommand(app, action, args)));
   },
