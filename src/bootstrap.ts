@@ -17,6 +17,7 @@ import { connectDatabase, DatabaseConnection } from './database/database-connect
 import { httpMetrics } from './metrics/http-metrics.middleware';
 import { WaypointMetrics } from './metrics/waypoint-metrics';
 import { liveOpenApiExamples } from './replay/openapi-examples';
+import { GracefulStop } from './world/graceful-stop/graceful-stop';
 
 export interface RunningWaypoint {
   app: INestApplication;
@@ -92,6 +93,8 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
     port: address.port,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     async close() {
+      // Clients first, while the batcher and the sockets still work: every movement taken is answered.
+      await app!.get(GracefulStop).stop();
       await app!.close();
       if (!database) await db.close();
     },

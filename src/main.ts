@@ -5,7 +5,7 @@ import { startWaypoint } from './bootstrap';
 import { RedisUnreachable } from './common/cluster-redis';
 import { createLogger, writesJson } from './common/logger';
 import { describeDatabase, startBanner } from './common/start-banner';
-import { loadSettings, Settings, SettingsError } from './config/settings';
+import { loadSettings, serverHelp, Settings, SettingsError } from './config/settings';
 import { DataDirInUse } from './database/embedded-postgres';
 
 /** One line a person can act on, when the server cannot listen where it was told to. */
@@ -58,9 +58,14 @@ function assertCanListen(host: string, port: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serverHelp());
+    return;
+  }
   let settings: Settings;
   try {
-    settings = loadSettings(process.env, process.argv.slice(2));
+    settings = loadSettings(process.env, argv);
   } catch (error) {
     if (error instanceof SettingsError) {
       console.error(`${error.message}. See the settings table in README.md.`);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flagsToEnv, loadSettings, SETTING_DOCS, settingsTable } from './settings';
+import { flagsToEnv, loadSettings, serverHelp, SETTING_DOCS, settingsTable } from './settings';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'waypoint-settings-'));
 
@@ -122,5 +122,12 @@ describe('settings', () => {
   it('uses a row\'s default for an empty value, and reads lists and fractions', () => {
     const s = loadSettings({ DATA_DIR: dataDir(), PORT: '', BOOTSTRAP_ANALYSTS: ' ana, bo ,,', APPEND_BATCH_WINDOW_MS: '0.5', MAX_SPEED: '12.5' });
     expect([s.port, s.bootstrapAnalysts, s.appendBatch.windowMs, s.maxSpeed]).toEqual([5000, ['ana', 'bo'], 0.5, 12.5]);
+  });
+
+  it('lists every flag on --help', () => {
+    const help = serverHelp();
+    for (const d of SETTING_DOCS.filter((doc) => doc.flag)) expect(help).toContain(`${d.flag} VALUE`);
+    expect(help).toMatch(/--port VALUE +PORT, default 5000\n/);
+    expect(help).toMatch(/--database-url VALUE +DATABASE_URL, unset by default\n/);
   });
 });

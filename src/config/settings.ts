@@ -352,7 +352,7 @@ export const SETTING_SCHEMA = {
   SHUTDOWN_TIMEOUT_MS: {
     default: '10000',
     parse: whole(100, 600_000),
-    doc: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.',
+    doc: 'On SIGTERM or SIGINT the server stops taking connections and movements, records and acknowledges every movement it had taken, sends each client `server:shutdown` and disconnects it, and exits with code 0; if that takes longer than this (a database that does not answer), it exits anyway with code 1.',
   },
   HEALTH_REDIS_TIMEOUT_MS: {
     default: '500',
@@ -513,6 +513,12 @@ export interface SettingDoc {
 
 /** The documented settings, in the order the README lists them. */
 export const SETTING_DOCS: SettingDoc[] = ROWS.map(([env, row]) => ({ env, flag: row.flag, default: row.default ?? row.shown ?? '(none)', meaning: row.doc }));
+
+/** `node dist/src/main.js --help`: the flags, and where the rest is documented. */
+export function serverHelp(): string {
+  const rows = SETTING_DOCS.filter((d) => d.flag).map((d) => `  ${`${d.flag} VALUE`.padEnd(24)} ${d.env}, ${d.default.startsWith('(') ? 'unset by default' : `default ${d.default}`}`);
+  return ['usage: npm start -- [flags]', '', 'flags (each wins over its environment variable):', ...rows, '  -h, --help               show this help', '', 'Every setting is an environment variable; README.md lists them all with their defaults.', ''].join('\n');
+}
 
 /** The README's settings table, header included, as written from SETTING_DOCS. */
 export function settingsTable(): string {

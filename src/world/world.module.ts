@@ -7,11 +7,12 @@ import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.h
 import { OnlinePlayers } from './online-players';
 import { SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
+import { GracefulStop } from './graceful-stop/graceful-stop';
 import { WorldGateway } from './world.gateway';
 
 @Module({
   imports: [CqrsModule, MovementModule],
-  providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
+  providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, GracefulStop],
   exports: [OnlinePlayers, SessionDirectory],
 })
 export class WorldModule {}
