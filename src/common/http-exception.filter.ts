@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { LiveEdgeNotSettled } from '../event-store';
 
-/** Every HTTP error leaves as `{statusCode, error, message}` (PROTOCOL.md). */
+/** Every HTTP error leaves as `{statusCode, error, message}` (docs/protocol.md). */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
