@@ -83,8 +83,8 @@ describe('settings', () => {
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('is listed in the README\'s settings table exactly as SETTING_DOCS says, row for row', () => {
-    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  it('is listed in the settings table of docs/operating.md exactly as SETTING_DOCS says, row for row', () => {
+    const readme = readFileSync(join(process.cwd(), 'docs', 'operating.md'), 'utf8');
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*` \|/.test(line));
     const code = (text: string) => (text.startsWith('(') ? text : `\`${text}\``);
     expect(rows).toEqual(SETTING_DOCS.map((d) => `| \`${d.env}\` | ${d.flag ? `\`${d.flag}\`` : ''} | ${code(d.default)} | ${d.meaning} |`));

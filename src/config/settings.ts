@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 /**
  * Every tunable of Waypoint, read and validated once at start-up.
  * Each entry names its env variable, its default and why it exists; the
- * README's settings table is written from this list.
+ * settings table of docs/operating.md is written from this list.
  */
 export interface Settings {
   host: string;
@@ -92,7 +92,7 @@ export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
 /** REPLAY_LIVE_EDGE_WAIT_MS's default, also for event queries made without settings (tools). */
 export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
 
-/** The documented settings, in the order the README lists them. */
+/** The documented settings, in the order docs/operating.md lists them. */
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
   { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
