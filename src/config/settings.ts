@@ -40,6 +40,8 @@ export interface Settings {
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
   maxHttpBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON request body may have. */
+  maxJsonBodyDepth: number;
   /** Largest request line and headers over HTTP (Node's maxHeaderSize). */
   maxHttpHeaderBytes: number;
   /** Movement exports one node streams at once. */
@@ -125,6 +127,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
+  { env: 'MAX_JSON_BODY_DEPTH', default: '32', meaning: 'Deepest nesting of objects and arrays in a JSON request body; deeper is answered 400 before anything reads it (the API\'s own bodies are flat objects). 2 to 512.' },
   { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
   { env: 'ANALYTICS_MAX_RANGE_HOURS', default: '24', meaning: 'Longest time range (`to` − `from`) of GET /world/heatmap, GET /world/visits and GET /players/:id/trajectory; a longer one is answered 400. Each answer reads every movement of its range, so this bounds the work of one request. Whole hours, 1 to 8760.' },
@@ -301,6 +304,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
     maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
+    maxJsonBodyDepth: number(merged, 'MAX_JSON_BODY_DEPTH', 32, { min: 2, max: 512, integer: true }),
     maxHttpHeaderBytes: number(merged, 'MAX_HTTP_HEADER_BYTES', 65_536, { min: 16_384, max: 1_048_576, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),
