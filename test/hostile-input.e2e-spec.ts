@@ -230,6 +230,28 @@ describe('hostile Socket.IO input', () => {
     expect(await countEvents(server.dataSource, 'PlayerMoved')).toBe(before);
   });
 
+  /** The connect_error message of a handshake with this `auth`. */
+  async function refusal(auth: Record<string, unknown>): Promise<string> {
+    const client = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        client.once('connect_error', (err) => resolve(err.message));
+        client.once('welcome', () => reject(new Error('connected')));
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  it.each([
+    ['a NUL', 'session\u0000'],
+    ['a lone surrogate', 'session\ud800'],
+    ['nesting 1,500 deep', JSON.parse(deep(1500))],
+    ['a number', 1e308],
+  ])('refuses a handshake whose clientSession holds %s as invalid_client_session', async (_, clientSession) => {
+    expect(await refusal({ token: player.token, clientSession })).toBe('invalid_client_session');
+  });
+
   it.each([
     ['a NUL in the token', () => `${player.token}\u0000`],
     ['a lone surrogate in the token', () => `${player.token.slice(0, -1)}\ud800`],
@@ -238,15 +260,24 @@ describe('hostile Socket.IO input', () => {
     ['a token that is a number', () => 1e308],
     ['a token of 5,000 characters', () => 'e'.repeat(5_000)],
   ])('refuses a handshake with %s as unauthorized', async (_, token) => {
-    const client = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: token() } });
+    expect(await refusal({ token: token() })).toBe('unauthorized');
+  });
+
+  it('closes the connection of a handshake over MAX_MESSAGE_BYTES, and serves the next one', async () => {
+    const other = await registerAndLogin(server.url);
+    const client = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: other.token, pad: 'x'.repeat(20_000) } });
     try {
-      const refused = await new Promise<Error>((resolve, reject) => {
-        client.once('connect_error', resolve);
+      // The transport closes before the namespace answers: the manager sees the close.
+      const reason = await new Promise<string>((resolve, reject) => {
+        client.io.once('close', (why) => resolve(why));
         client.once('welcome', () => reject(new Error('connected')));
       });
-      expect(refused.message).toBe('unauthorized');
+      expect(reason).toBe('transport close');
     } finally {
       client.close();
     }
+    const again = await connect(server.url, other.token);
+    expect(again.welcome.self.id).toBe(other.player.id);
+    again.socket.close();
   });
 });
