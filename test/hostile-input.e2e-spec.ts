@@ -88,6 +88,13 @@ const HOSTILE_QUERIES = [
   'players[x]=1',
   'at=%00',
   'at=9999999-01-01T00:00:00Z',
+  'cell=1e400',
+  'cell=%00',
+  'cell=0.0000000000000000000000000001',
+  'x=1e400&y=0&radius=1',
+  'x=0&y=%00&radius=1',
+  'x=0&y=0&radius=99999999999999999999999',
+  'from=2025-01-01T00:00:00Z&to=2025-01-01T01:00:00Z&cell=%ED%A0%80',
   '%00=1',
 ];
 
@@ -117,6 +124,9 @@ describe('hostile HTTP input: every route answers 4xx with the error shape, neve
       ['GET', '/players/{id}/movements'],
       ['GET', '/movements'],
       ['GET', '/world/snapshot'],
+      ['GET', '/world/heatmap'],
+      ['GET', '/world/visits'],
+      ['GET', '/players/{id}/trajectory'],
     ]));
   });
 
