@@ -66,6 +66,8 @@ describe('flooding', () => {
     expect(reason).toBe('io server disconnect');
     expect(errors.filter((e) => e.code === 'flooding')).toHaveLength(1);
     socket.close();
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/^waypoint_flood_cutoffs_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('leaves a client over its rate limit but under the threshold connected, answered rate_limited as before', async () => {

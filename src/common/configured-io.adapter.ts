@@ -29,7 +29,8 @@ export class ConfiguredIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.settings.maxMessageBytes,
       serveClient: true,
     });
-    const floods = new FloodGuard(this.settings);
+    const metrics = this.app.get(WaypointMetrics);
+    const floods = new FloodGuard(this.settings, () => metrics.floodCutOff());
     server.on('connection', (socket) => floods.watch(socket));
     if (this.settings.redisUrl) {
       const link = new RedisLink(this.clusterLogger);

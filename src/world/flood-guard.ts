@@ -20,7 +20,10 @@ export class FloodGuard {
   private readonly maxPerWindow: number | null;
   private readonly windowMs: number;
 
-  constructor(settings: Settings) {
+  constructor(
+    settings: Settings,
+    private readonly onCutOff: () => void = () => undefined,
+  ) {
     const { maxMessagesPerSecond, windowMs } = settings.flood;
     this.windowMs = windowMs;
     this.maxPerWindow = maxMessagesPerSecond === null ? null : Math.floor((maxMessagesPerSecond * windowMs) / 1000);
@@ -49,6 +52,7 @@ export class FloodGuard {
 
   private cutOff(socket: Socket, max: number): void {
     const rate = Math.round((max * 1000) / this.windowMs);
+    this.onCutOff();
     this.logger.warn({ message: 'connection cut off for flooding', playerId: socket.data?.player?.id, sessionId: socket.id, messages: max + 1, windowMs: this.windowMs });
     socket.emit('error', {
       code: 'flooding',
