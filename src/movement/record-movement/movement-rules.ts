@@ -60,7 +60,8 @@ export function decideMovement(payload: unknown, state: MotionState, limits: Mov
     // A payload of the right shape is a few numbers, far below the smallest allowed
     // limit (256 bytes), so the size is measured only for payloads that are wrong anyway.
     const bytes = jsonBytes(payload);
-    const why = bytes > limits.maxPositionPayloadBytes ? `position payload is ${bytes} bytes; the limit is ${limits.maxPositionPayloadBytes}` : shape;
+    const size = Number.isFinite(bytes) ? `${bytes} bytes` : 'nested too deeply to measure';
+    const why = bytes > limits.maxPositionPayloadBytes ? `position payload is ${size}; the limit is ${limits.maxPositionPayloadBytes} bytes` : shape;
     return reject('invalid_position', why, seq, charged);
   }
   const movement = shape;
@@ -104,7 +105,8 @@ function parseShape(payload: unknown): MovementData | string {
   const keys = Object.keys(body);
   const unknown = keys.find((k) => !ALLOWED_KEYS.has(k));
   if (unknown !== undefined) {
-    return `unknown field "${unknown.slice(0, 40)}"; a position has only x, y, z, heading and seq`;
+    // JSON-escaped, so a NUL or a lone surrogate in the key is echoed as well-formed text.
+    return `unknown field ${JSON.stringify(unknown.slice(0, 40))}; a position has only x, y, z, heading and seq`;
   }
   for (const axis of ['x', 'y'] as const) {
     if (!(axis in body)) return `${axis} is required`;
