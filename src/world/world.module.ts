@@ -1,3 +1,4 @@
+import { FloodGuard } from './flood-guard';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { MovementModule } from '../movement/movement.module';
@@ -11,7 +12,7 @@ import { WorldGateway } from './world.gateway';
 
 @Module({
   imports: [CqrsModule, MovementModule],
-  providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
+  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
   exports: [OnlinePlayers, SessionDirectory],
 })
 export class WorldModule {}
