@@ -70,7 +70,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const { player } = socket.data;
     // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
     // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
-    // (docs/performance.md). Bound before any await so no early position is missed.
+    // (docs/performance.md, "The position handler bound directly"). Bound before any await
+    // so no early position is missed.
     socket.on('position', (...args: unknown[]) => {
       // Socket.IO passes the ack, when there is one, as the last argument.
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
