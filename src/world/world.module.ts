@@ -12,6 +12,6 @@ import { WorldGateway } from './world.gateway';
 @Module({
   imports: [CqrsModule, MovementModule],
   providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
-  exports: [OnlinePlayers, SessionDirectory],
+  exports: [OnlinePlayers, SessionDirectory, SocketServerRef],
 })
 export class WorldModule {}
