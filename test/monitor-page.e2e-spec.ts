@@ -73,6 +73,7 @@ describe('the monitor page at /monitor in a real browser', () => {
       const page = await open();
       await logIn(page, operator.player.username);
       await page.locator('#dashboard').waitFor({ state: 'visible' });
+      expect(await page.locator('#login-form').isVisible()).toBe(false);
 
       const accepted = await eventually(
         () => page.evaluate(() => (window as any).__monitor.latest?.nodes?.[0]?.positionsPerSecond?.accepted ?? 0),
@@ -100,7 +101,15 @@ describe('the monitor page at /monitor in a real browser', () => {
       await eventually(() => page.evaluate(() => (window as any).__monitor.polls), (n) => n >= polls + 2, 'two more polls', 5_000);
 
       if (process.env.MONITOR_SCREENSHOT) {
-        await page.waitForTimeout(8_000);
+        // For the picture in the README: a second client, and some refusals.
+        const other = await connect(server.url, (await registerAndLogin(server.url)).token);
+        const stopOther = walk(other.socket);
+        for (let i = 0; i < 16; i++) {
+          await sendPosition(other.socket, { x: i % 2 ? 1e9 : Number.NaN, y: 0 });
+          await page.waitForTimeout(500);
+        }
+        await stopOther();
+        other.socket.close();
         await page.screenshot({ path: process.env.MONITOR_SCREENSHOT, fullPage: true });
       }
     } finally {
@@ -177,6 +186,12 @@ describe('GET /monitor/stats', () => {
     } finally {
       client.socket.close();
     }
+  });
+
+  it('is documented in OpenAPI with its 401 and 403; the chart library is not', async () => {
+    const { paths } = (await get(`${server.url}/docs-json`)).body;
+    expect(Object.keys(paths['/monitor/stats'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
+    expect(Object.keys(paths).filter((path) => path.startsWith('/monitor/vendor'))).toEqual([]);
   });
 
   it('serves the chart library from the installed package', async () => {
