@@ -4,6 +4,7 @@ import { connect, registerAndLogin, sendPosition, uniqueName } from './support/c
 import { eventually, launchChromium } from './support/page-browser';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 import { analyst, get } from './replay-support';
+import { runRoleCommand } from '../src/roles/role.commands';
 
 const PASSWORD = 'password-123';
 
@@ -125,6 +126,17 @@ describe('the monitor page at /monitor in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('#login-message')?.textContent?.includes('analyst role') === true);
     const message = await page.textContent('#login-message');
     expect(message).toContain(`npm run cli -- grant-role ${player.player.username} analyst`);
+    expect(await page.locator('#dashboard').isVisible()).toBe(false);
+  });
+
+  it('stops showing the figures once the analyst role is revoked, and says why', async () => {
+    const operator = await analyst(server);
+    const page = await open();
+    await logIn(page, operator.player.username);
+    await page.waitForFunction(() => (window as any).__monitor.polls > 0);
+    await runRoleCommand(server.running.app, 'revoke', [operator.player.username, 'analyst']);
+    await page.locator('#login-form').waitFor({ state: 'visible' });
+    expect(await page.textContent('#login-message')).toContain('analyst role');
     expect(await page.locator('#dashboard').isVisible()).toBe(false);
   });
 
