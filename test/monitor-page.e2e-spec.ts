@@ -1,5 +1,6 @@
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { Socket } from 'socket.io-client';
+import Redis from 'ioredis';
 import { connect, registerAndLogin, sendPosition, uniqueName } from './support/clients';
 import { eventually, launchChromium } from './support/page-browser';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
@@ -223,8 +224,8 @@ describeOnPostgres('GET /monitor/stats with several nodes', () => {
   let one: TestServer;
   let two: TestServer;
   beforeAll(async () => {
-    one = await startTestServer({ REDIS_URL });
-    two = await startTestServer({ REDIS_URL, DATABASE_SCHEMA: one.settings.databaseSchema });
+    one = await startTestServer({ REDIS_URL, CLUSTER_REQUEST_TIMEOUT_MS: '300' });
+    two = await startTestServer({ REDIS_URL, CLUSTER_REQUEST_TIMEOUT_MS: '300', DATABASE_SCHEMA: one.settings.databaseSchema });
   });
   afterAll(async () => {
     await two?.running.close();
@@ -249,6 +250,23 @@ describeOnPostgres('GET /monitor/stats with several nodes', () => {
       expect(first.positionsTotal.accepted ?? 0).toBe(0);
     } finally {
       client.socket.close();
+    }
+  });
+
+  it('lists the nodes that answered and says some did not when a node is silent', async () => {
+    const operator = await analyst(one);
+    // A subscriber to the nodes' request channel that never answers, as a frozen node would be.
+    const silent = new Redis(REDIS_URL);
+    try {
+      await silent.subscribe(`waypoint:${one.settings.databaseSchema}-request#/#`);
+      const started = Date.now();
+      const { status, body } = await get(`${one.url}/monitor/stats`, operator.token);
+      expect(status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(body.nodes.map((f: any) => f.node.port)).toEqual([Number(new URL(one.url).port), Number(new URL(two.url).port)]);
+      expect(body.missing).toMatch(/did not answer within 300 ms \(CLUSTER_REQUEST_TIMEOUT_MS\)/);
+    } finally {
+      silent.disconnect();
     }
   });
 });
