@@ -196,7 +196,7 @@ function drawChart(chart, nodes, windowed, trim) {
   if (!view.plot || view.keys !== keys) {
     view.plot?.destroy();
     view.keys = keys;
-    view.plot = new uPlot(plotOptions(chart, view), data, view.el.querySelector('.plot'));
+    view.plot = new uPlot(plotOptions(view), data, view.el.querySelector('.plot'));
   } else {
     view.plot.setData(data);
   }
@@ -220,14 +220,14 @@ function makeCard(chart) {
   return { el, value: el.querySelector('.value'), series: new Map(), plot: null, keys: '' };
 }
 
-function plotOptions(chart, view) {
+function plotOptions(view) {
   const width = Math.max(280, view.el.clientWidth - 32);
   return {
     width,
     height: 160,
     cursor: { drag: { x: false, y: false } },
     legend: { show: true, live: false },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(chart.quantiles ? 1 : 1, max * 1.1)] } },
+    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [
       { stroke: '#94a3b8', grid: { stroke: '#243243' }, ticks: { stroke: '#243243' } },
       { stroke: '#94a3b8', grid: { stroke: '#243243' }, ticks: { stroke: '#243243' }, size: 50 },

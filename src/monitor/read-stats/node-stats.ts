@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { hostname } from 'node:os';
-import type { Histogram, MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import { Buckets, bucketsBetween, quantiles, ratesBetween } from './histogram-window';
 import { NodeFigures, NodeIdentity, NOT_REFUSED } from './node-figures';
+
+/** One metric as prom-client reads it; a histogram's values are named `_bucket`, `_sum` and `_count`. */
+type Reading = MetricObjectWithValues<MetricValueWithName<string>>;
 
 /** Cumulative readings of the registry at one instant. */
 interface Sample {
@@ -99,8 +102,8 @@ export class NodeStats {
     return (await this.read(name))?.values[0]?.value ?? 0;
   }
 
-  private async read(name: string): Promise<MetricObjectWithValues<MetricValue<string>> | undefined> {
-    return this.metrics.registry.getSingleMetric(name)?.get() as Promise<MetricObjectWithValues<MetricValue<string>>> | undefined;
+  private async read(name: string): Promise<Reading | undefined> {
+    return this.metrics.registry.getSingleMetric(name)?.get() as Promise<Reading> | undefined;
   }
 }
 
@@ -109,13 +112,13 @@ function mean(buckets: Buckets): number | null {
 }
 
 /** prom-client's reading of an unlabelled histogram (`_bucket` per `le`, `_sum`, `_count`) as Buckets. */
-function toBuckets(metric: Awaited<ReturnType<Histogram['get']>> | MetricObjectWithValues<MetricValue<string>> | undefined): Buckets {
+function toBuckets(metric: Reading | undefined): Buckets {
   const le: number[] = [];
   const counts: number[] = [];
   let sum = 0;
   let count = 0;
   for (const v of metric?.values ?? []) {
-    const name = (v as { metricName?: string }).metricName ?? '';
+    const name = v.metricName ?? '';
     if (name.endsWith('_bucket')) {
       const bound = v.labels.le;
       le.push(bound === '+Inf' ? Infinity : Number(bound));
