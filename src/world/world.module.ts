@@ -1,8 +1,8 @@
-import { FloodGuard } from './flood-guard';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { MovementModule } from '../movement/movement.module';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
+import { FloodGuard } from './flood-guard';
 import { ConnectPlayerHandler } from './connect-player/connect-player.handler';
 import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.handler';
 import { OnlinePlayers } from './online-players';
@@ -13,6 +13,6 @@ import { WorldGateway } from './world.gateway';
 @Module({
   imports: [CqrsModule, MovementModule],
   providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
-  exports: [OnlinePlayers, SessionDirectory],
+  exports: [OnlinePlayers, SessionDirectory, SocketServerRef],
 })
 export class WorldModule {}
