@@ -10,6 +10,7 @@ import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
+import { verifyJsonBody } from './common/json-body-rules';
 import { createLogger } from './common/logger';
 import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
@@ -40,11 +41,14 @@ function publicDir(): string {
  * Serves the game page's files at their own paths only. Mounted in front of every route,
  * serve-static stat()ed the disk for each API request and built a not-found error with a
  * stack trace before passing it on: about 1 ms of the event loop per request
- * (docs/benchmarks.md). The files (sub-folders included) are listed once, at start.
+ * (docs/performance.md, "Public files at their own paths"). The files (sub-folders
+ * included) are listed once, at start.
  */
 function servePublicFiles(app: NestExpressApplication, dir: string): void {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `/${name.split(sep).join('/')}`);
-  const paths = new Set(['/', ...files]);
+  // A folder with an index.html is a page (`/replay`): its bare path redirects to `/replay/`, served from there.
+  const pages = files.filter((file) => file.endsWith('/index.html')).map((file) => file.slice(0, -'index.html'.length));
+  const paths = new Set(['/', ...files, ...pages]);
   const serve = express.static(dir, { index: 'index.html' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (paths.has(req.path) ? serve(req, res, next) : next()));
 }
@@ -62,7 +66,8 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
     });
     app.use(httpMetrics(app.get(WaypointMetrics)));
     app.use(requestLogging(logger.pino));
-    app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
+    // express.json itself rather than useBodyParser, which keeps `verify` for Nest's rawBody option.
+    app.use(express.json({ limit: settings.maxHttpBodyBytes, verify: verifyJsonBody(settings.maxJsonBodyDepth) }));
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).

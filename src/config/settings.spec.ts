@@ -83,8 +83,23 @@ describe('settings', () => {
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('is listed in the README\'s settings table exactly as the schema says, row for row (npm run settings:table writes it)', () => {
-    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  it('cuts off floods at three times what the rate limit lets through in a window, unless set', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).flood).toEqual({ maxMessagesPerSecond: 540, windowMs: 1000, cooldownMs: 10000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' }).flood.maxMessagesPerSecond).toBe(6_000);
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '500', FLOOD_WINDOW_MS: '1000' }).flood).toEqual({ maxMessagesPerSecond: 500, windowMs: 1000, cooldownMs: 10000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: 'off' }).flood.maxMessagesPerSecond).toBeNull();
+    // 100/s over 1 s is 100, below the 120 + 60 = 180 the rate limit lets through.
+    expect(() => loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '100' })).toThrow(/FLOOD_MAX_MESSAGES_PER_SECOND: .*not above what the rate limit lets through in that window \(180 messages/);
+  });
+
+  it('keeps MAX_MESSAGE_BYTES small but above a position payload and its framing', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).maxMessageBytes).toBe(16_384);
+    expect(() => loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384' })).toThrow(/MAX_MESSAGE_BYTES: 16384 must be at least MAX_POSITION_PAYLOAD_BYTES \+ 1024 \(17408\)/);
+    expect(loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384', MAX_MESSAGE_BYTES: '65536' }).maxMessageBytes).toBe(65_536);
+  });
+
+  it('is listed in the settings table of docs/operating.md exactly as the schema says, row for row (npm run settings:table writes it)', () => {
+    const readme = readFileSync(join(process.cwd(), 'docs', 'operating.md'), 'utf8');
     expect(readme).toContain(`\n${settingsTable()}\n`);
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*` \|/.test(line));
     expect(rows).toEqual(settingsTable().split('\n').slice(2));
@@ -115,6 +130,7 @@ describe('settings', () => {
     [{ RATE_LIMIT_PER_SECOND: '0' }, /^Setting RATE_LIMIT_PER_SECOND: 0 must be above 0$/],
     [{ LOG_FORMAT: 'xml' }, /^Setting LOG_FORMAT: "xml" is not one of auto, json, pretty$/],
     [{ TRUST_PROXY: '200' }, /^Setting TRUST_PROXY: 200 is above the maximum 100$/],
+    [{ FLOOD_MAX_MESSAGES_PER_SECOND: 'lots' }, /^Setting FLOOD_MAX_MESSAGES_PER_SECOND: "lots" is not a number$/],
   ])('names the setting and the reason for %j', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });

@@ -8,11 +8,12 @@ import { z } from 'zod';
 /*
  * Every tunable of Waypoint, read and validated once at start-up. Each setting is one
  * row of SETTING_SCHEMA: its env variable (the key), its flag, its default, how its text
- * is parsed and checked, and what it means. The README's settings table is written from
- * these rows (`npm run settings:table`); `loadSettings` gives the code its typed shape.
+ * is parsed and checked, and what it means. The settings table of docs/operating.md is
+ * written from these rows (`npm run settings:table`); `loadSettings` gives the code its
+ * typed shape.
  *
- * To add a setting: add a row where the README should list it, and a line in
- * `toSettings` that places its value.
+ * To add a setting: add a row where the table should list it, and a line in
+ * `toSettings` that places its value; checks across settings go in `settingsSchema`.
  */
 
 export class SettingsError extends Error {
@@ -29,7 +30,7 @@ interface SettingRow {
   flag?: `--${string}`;
   /** Used when the variable is unset or empty; parsed like a set value. */
   default?: string;
-  /** What the README shows as default when there is none to parse: `(none)`, `(off)`. */
+  /** What the settings table shows as default when there is none to parse: `(none)`, `(off)`. */
   shown?: string;
   /** Text (or undefined, for a row without a default) to value, with a reason when refused. */
   parse: z.ZodType<unknown, string | undefined>;
@@ -100,6 +101,19 @@ const list = z
       .filter(Boolean),
   );
 
+/** FLOOD_MAX_MESSAGES_PER_SECOND: unset is derived from the rate limit (undefined here); `off` or `0` is off (null). */
+const floodCutOff = z
+  .string()
+  .optional()
+  .transform((raw, ctx): number | null | undefined => {
+    if (raw === undefined) return undefined;
+    if (raw === 'off' || raw === '0') return null;
+    const rate = positive().safeParse(raw);
+    if (rate.success) return rate.data;
+    ctx.addIssue({ code: 'custom', message: rate.error.issues[0].message });
+    return z.NEVER;
+  });
+
 const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** TRUST_PROXY: a hop count, or addresses, subnets and Express's keywords; unset is none (null). */
@@ -133,7 +147,7 @@ export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
 /** REPLAY_LIVE_EDGE_WAIT_MS's default, also for event queries made without settings (tools). */
 export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
 
-/** The settings, in the order the README lists them, keyed by their env variable. */
+/** The settings, in the order docs/operating.md lists them, keyed by their env variable. */
 export const SETTING_SCHEMA = {
   HOST: {
     flag: '--host',
@@ -279,20 +293,40 @@ export const SETTING_SCHEMA = {
     parse: offOr(positive()),
     doc: 'Units per second allowed between consecutive accepted positions (too_fast).',
   },
+  FLOOD_MAX_MESSAGES_PER_SECOND: {
+    shown: '(3 × rate limit)',
+    parse: floodCutOff,
+    doc: 'Socket.IO messages (of any event) one connection may send per second, counted over FLOOD_WINDOW_MS; above it the connection is told `error` `flooding` once and disconnected, and may reconnect (after FLOOD_COOLDOWN_MS). Below it the rate limit answers every message as usual (`rate_limited`). Unset: three times what the rate limit lets through in one window (RATE_LIMIT_BURST plus FLOOD_WINDOW_MS of RATE_LIMIT_PER_SECOND), per second: 540 with the defaults. Every message up to the cut-off is still decoded and answered, so the lower it is, the less a flood costs the others. A value set must be above that allowance; 0 or off = no cut-off.',
+  },
+  FLOOD_WINDOW_MS: {
+    default: '1000',
+    parse: whole(100, 60_000),
+    doc: 'Window FLOOD_MAX_MESSAGES_PER_SECOND is counted over: a connection that sends more than that rate times this window within one window is flooding, so a short burst (a reconnect flushing its buffer) is not. 100 to 60000.',
+  },
+  FLOOD_COOLDOWN_MS: {
+    default: '10000',
+    parse: whole(0, 3_600_000),
+    doc: 'After a cut-off for flooding, new connections of the same player are refused with `connect_error` `flooding` (its `data.retryAfterMs` says for how long) for this long, so a flooder that reconnects at once costs one handshake, not a session per cycle; 0 = reconnect at once.',
+  },
   MAX_POSITION_PAYLOAD_BYTES: {
     default: '1024',
     parse: whole(256),
     doc: 'Largest position payload (its JSON) accepted; at least 256.',
   },
   MAX_MESSAGE_BYTES: {
-    default: '1000000',
-    parse: whole(1024),
-    doc: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.',
+    default: '16384',
+    parse: whole(),
+    doc: 'Largest Socket.IO frame (or long-polling request body) the transport reads; above it the transport closes the connection without reading the rest. The largest message a client sends is a position (at most MAX_POSITION_PAYLOAD_BYTES plus some 40 bytes of framing) or the handshake (its token and options, under 1 KiB); long-polling clients split their batches to this size. At least MAX_POSITION_PAYLOAD_BYTES + 1024, so a position just over its own limit is answered invalid_position instead.',
   },
   MAX_HTTP_BODY_BYTES: {
     default: '65536',
     parse: whole(1024),
     doc: 'Largest JSON request body over HTTP; above it the answer is 413.',
+  },
+  MAX_JSON_BODY_DEPTH: {
+    default: '32',
+    parse: whole(2, 512),
+    doc: 'Deepest nesting of objects and arrays in a JSON request body; deeper is answered 400 before anything reads it (the API\'s own bodies are flat objects). 2 to 512.',
   },
   MAX_HTTP_HEADER_BYTES: {
     default: '65536',
@@ -347,7 +381,7 @@ export const SETTING_SCHEMA = {
   CLUSTER_REQUEST_TIMEOUT_MS: {
     default: '2000',
     parse: whole(100, 60_000),
-    doc: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.',
+    doc: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`; also how long `GET /monitor/stats` waits for the figures of the other nodes). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.',
   },
   SHUTDOWN_TIMEOUT_MS: {
     default: '10000',
@@ -384,11 +418,31 @@ const settingsSchema = z
   .object(Object.fromEntries(ROWS.map(([name, row]) => [name, z.preprocess((raw) => (raw === undefined || raw === '' ? row.default : raw), row.parse)])) as unknown as {
     [K in SettingName]: Schema[K]['parse'];
   })
-  .superRefine((values, ctx) => {
-    if (values.WORLD_MIN >= values.WORLD_MAX) {
-      ctx.addIssue({ code: 'custom', path: ['WORLD_MIN'], message: `must be below WORLD_MAX (${values.WORLD_MIN} >= ${values.WORLD_MAX})` });
+  .superRefine((v, ctx) => {
+    const refuse = (setting: SettingName, message: string) => ctx.addIssue({ code: 'custom', path: [setting], message });
+    if (v.WORLD_MIN >= v.WORLD_MAX) refuse('WORLD_MIN', `must be below WORLD_MAX (${v.WORLD_MIN} >= ${v.WORLD_MAX})`);
+    if (v.MAX_MESSAGE_BYTES < v.MAX_POSITION_PAYLOAD_BYTES + 1024) {
+      refuse(
+        'MAX_MESSAGE_BYTES',
+        `${v.MAX_MESSAGE_BYTES} must be at least MAX_POSITION_PAYLOAD_BYTES + 1024 (${v.MAX_POSITION_PAYLOAD_BYTES + 1024}), or a position just over its own limit would close the connection instead of being answered invalid_position`,
+      );
+    }
+    // The cut-off must sit above everything the rate limit lets through in one window (a
+    // full bucket, then its refill), or it would cut off clients the rate limit accepts.
+    const allowed = rateLimitAllowance(v);
+    const cutOff = v.FLOOD_MAX_MESSAGES_PER_SECOND;
+    if (typeof cutOff === 'number' && (cutOff * v.FLOOD_WINDOW_MS) / 1000 <= allowed) {
+      refuse(
+        'FLOOD_MAX_MESSAGES_PER_SECOND',
+        `${cutOff} per second over FLOOD_WINDOW_MS (${v.FLOOD_WINDOW_MS} ms) is not above what the rate limit lets through in that window (${allowed} messages: RATE_LIMIT_BURST plus RATE_LIMIT_PER_SECOND); raise it well above, or leave it unset`,
+      );
     }
   });
+
+/** Messages the rate limit lets one player send within FLOOD_WINDOW_MS: a full bucket, then its refill. */
+function rateLimitAllowance(v: Pick<SettingValues, 'RATE_LIMIT_BURST' | 'RATE_LIMIT_PER_SECOND' | 'FLOOD_WINDOW_MS'>): number {
+  return v.RATE_LIMIT_BURST + (v.RATE_LIMIT_PER_SECOND * v.FLOOD_WINDOW_MS) / 1000;
+}
 
 /** The shape the code reads: settings grouped by what they tune. */
 function toSettings(v: SettingValues, production: boolean) {
@@ -428,8 +482,16 @@ function toSettings(v: SettingValues, production: boolean) {
     /** Units per second; null = no speed check. */
     maxSpeed: v.MAX_SPEED,
     maxPositionPayloadBytes: v.MAX_POSITION_PAYLOAD_BYTES,
+    /** Messages one connection may send per second, averaged over `windowMs`, before it is cut off as flooding; null = off. */
+    flood: {
+      maxMessagesPerSecond: v.FLOOD_MAX_MESSAGES_PER_SECOND === undefined ? (3 * rateLimitAllowance(v) * 1000) / v.FLOOD_WINDOW_MS : v.FLOOD_MAX_MESSAGES_PER_SECOND,
+      windowMs: v.FLOOD_WINDOW_MS,
+      cooldownMs: v.FLOOD_COOLDOWN_MS,
+    },
     maxMessageBytes: v.MAX_MESSAGE_BYTES,
     maxHttpBodyBytes: v.MAX_HTTP_BODY_BYTES,
+    /** Deepest nesting of objects and arrays a JSON request body may have. */
+    maxJsonBodyDepth: v.MAX_JSON_BODY_DEPTH,
     maxHttpHeaderBytes: v.MAX_HTTP_HEADER_BYTES,
     maxConcurrentExports: v.MAX_CONCURRENT_EXPORTS,
     replayLiveEdgeWaitMs: v.REPLAY_LIVE_EDGE_WAIT_MS,
@@ -511,16 +573,16 @@ export interface SettingDoc {
   meaning: string;
 }
 
-/** The documented settings, in the order the README lists them. */
+/** The documented settings, in the order docs/operating.md lists them. */
 export const SETTING_DOCS: SettingDoc[] = ROWS.map(([env, row]) => ({ env, flag: row.flag, default: row.default ?? row.shown ?? '(none)', meaning: row.doc }));
 
 /** `node dist/src/main.js --help`: the flags, and where the rest is documented. */
 export function serverHelp(): string {
   const rows = SETTING_DOCS.filter((d) => d.flag).map((d) => `  ${`${d.flag} VALUE`.padEnd(24)} ${d.env}, ${d.default.startsWith('(') ? 'unset by default' : `default ${d.default}`}`);
-  return ['usage: npm start -- [flags]', '', 'flags (each wins over its environment variable):', ...rows, '  -h, --help               show this help', '', 'Every setting is an environment variable; README.md lists them all with their defaults.', ''].join('\n');
+  return ['usage: npm start -- [flags]', '', 'flags (each wins over its environment variable):', ...rows, '  -h, --help               show this help', '', 'Every setting is an environment variable; docs/operating.md lists them all with their defaults.', ''].join('\n');
 }
 
-/** The README's settings table, header included, as written from SETTING_DOCS. */
+/** The settings table of docs/operating.md, header included, as written from SETTING_DOCS. */
 export function settingsTable(): string {
   const code = (text: string) => (text.startsWith('(') ? text : `\`${text}\``);
   return [

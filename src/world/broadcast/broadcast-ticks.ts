@@ -1,5 +1,5 @@
 /**
- * The broadcast clock of PROTOCOL.md's "at most once per broadcast tick": time is cut
+ * The broadcast clock of the protocol's "at most once per broadcast tick": time is cut
  * into ticks of `intervalMs` (consecutive slots of the wall clock), and at most one
  * `players:moved` goes out per tick. A recorded batch that finds its tick without a
  * broadcast goes out at once; otherwise it waits for the next tick to begin.
@@ -8,8 +8,9 @@
  * about one batch window apart, with jitter. Measured from the last broadcast, every
  * commit that ended a little early had to wait, that wait pushed the next broadcast's
  * earliest time back as well, and the lag never caught up: under load a broadcast
- * waited 11 ms at the median after its commit (docs/benchmarks.md). Fixed slots keep
- * the rate (one per tick) without carrying one broadcast's delay into the next.
+ * waited 11 ms at the median after its commit (docs/performance.md, "Fixed broadcast
+ * slots"). Fixed slots keep the rate (one per tick) without carrying one broadcast's
+ * delay into the next.
  */
 export class BroadcastTicks {
   private lastTick = Number.NEGATIVE_INFINITY;
