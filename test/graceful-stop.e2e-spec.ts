@@ -1,12 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { connect, registerAndLogin } from './support/clients';
+import { io } from 'socket.io-client';
+import { connect, nextEvent, registerAndLogin } from './support/clients';
 import { productionNodeFlags } from './support/production-start';
 import { stop } from './support/processes';
 import { loadSettings } from '../src/config/settings';
 import { connectDatabase } from '../src/database/database-connection';
-import { dropSchema, testEnv } from './support/test-server';
+import { GracefulStop } from '../src/world/graceful-stop/graceful-stop';
+import { countEvents, dropSchema, startTestServer, testEnv } from './support/test-server';
 
 /**
  * SIGTERM to a real server process (dist/src/main.js, as start:prod runs it) while
@@ -151,6 +153,33 @@ describe('a stop (SIGTERM) under load', () => {
     } finally {
       for (const s of streamers) s.socket.close();
       await stop(server.child);
+    }
+  });
+
+  it('once stopping, refuses new sessions and new positions with unavailable, recording nothing of them', async () => {
+    const server = await startTestServer();
+    try {
+      const [ada, bo] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
+      const { socket } = await connect(server.url, ada.token);
+      const told = nextEvent(socket, 'server:shutdown');
+      const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+      const before = await countEvents(server.dataSource, 'PlayerMoved');
+      const stopping = server.running.app.get(GracefulStop).stop();
+      const [withAck, told0, reason] = await Promise.all([socket.timeout(5_000).emitWithAck('position', { x: 1, y: 2, seq: 1 }), told, gone]);
+      expect(withAck).toEqual({ ok: false, error: { code: 'unavailable', message: 'the server is shutting down; reconnect shortly and send it again' } });
+      expect([told0, reason]).toEqual([{ reason: 'shutdown' }, 'io server disconnect']);
+      await stopping;
+
+      const late = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: bo.token } });
+      const refused = await new Promise<Error & { data?: unknown }>((resolve) => {
+        late.once('connect_error', resolve);
+        late.once('connect', () => resolve(new Error('connected')));
+      });
+      late.close();
+      expect([refused.message, refused.data]).toEqual(['unavailable', { reason: 'shutdown' }]);
+      expect(await countEvents(server.dataSource, 'PlayerMoved')).toBe(before);
+    } finally {
+      await server.close();
     }
   });
 });
