@@ -1,14 +1,10 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
 import { CliCommand, parseCommandLine } from './common/command-line';
-import { createLogger } from './common/logger';
-import { loadSettings, Settings, SettingsError } from './config/settings';
-import { connectDatabase, DatabaseConnection } from './database/database-connection';
-import { attachToRunningEmbedded, findRunningEmbedded } from './database/embedded-address';
-import { RebuildLastPositions } from './movement/last-position/rebuild-last-positions';
+import type { Settings } from './config/settings';
+import type { DatabaseConnection } from './database/database-connection';
 import { grantRoleCommand, revokeRoleCommand } from './roles/role.commands';
+
+// Nest, the settings and the database are loaded once the command line is known to be
+// right: `--help` and a refused command line answer at once.
 
 /**
  * Operator commands, run against the same database the server uses (DATABASE_URL or
@@ -36,6 +32,7 @@ const COMMANDS: Record<string, CliCommand> = {
       },
     },
     async run(app, _args, options = {}) {
+      const { RebuildLastPositions } = await import('./movement/last-position/rebuild-last-positions');
       const report = await app.get(RebuildLastPositions).run((options['page-size'] as number | undefined) ?? 10_000);
       console.log(JSON.stringify(report));
     },
@@ -54,6 +51,11 @@ export function registerCliCommand(name: string, command: CliCommand): void {
  * socket; otherwise it starts its own on the folder.
  */
 async function openCliDatabase(settings: Settings): Promise<DatabaseConnection> {
+  const [{ Logger }, { connectDatabase }, { attachToRunningEmbedded, findRunningEmbedded }] = await Promise.all([
+    import('@nestjs/common'),
+    import('./database/database-connection'),
+    import('./database/embedded-address'),
+  ]);
   const running = settings.databaseUrl ? null : findRunningEmbedded(settings.dataDir);
   if (!running) return connectDatabase(settings);
   new Logger('Database').log({ message: 'a server runs on DATA_DIR: using its embedded PostgreSQL', dataDir: settings.dataDir });
@@ -71,6 +73,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { name, command, args, options } = line;
+  await import('reflect-metadata');
+  const [{ Logger }, { NestFactory }, { AppModule }, { createLogger }, { loadSettings, SettingsError }] = await Promise.all([
+    import('@nestjs/common'),
+    import('@nestjs/core'),
+    import('./app.module'),
+    import('./common/logger'),
+    import('./config/settings'),
+  ]);
   let settings: Settings;
   try {
     settings = loadSettings(process.env, []);
