@@ -27,7 +27,7 @@ export interface RunningWaypoint {
   close(): Promise<void>;
 }
 
-/** The game page and its scripts, from the repo's public/ whether running from src/ or dist/src/. */
+/** The pages (the game, the replay viewer) and their scripts, from the repo's public/ whether running from src/ or dist/src/. */
 function publicDir(): string {
   for (const candidate of [join(__dirname, '..', 'public'), join(__dirname, '..', '..', 'public')]) {
     if (existsSync(candidate)) return candidate;
@@ -43,7 +43,9 @@ function publicDir(): string {
  */
 function servePublicFiles(app: NestExpressApplication, dir: string): void {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `/${name.split(sep).join('/')}`);
-  const paths = new Set(['/', ...files]);
+  // A folder with an index.html is a page (`/replay`): its bare path redirects to `/replay/`, served from there.
+  const pages = files.filter((file) => file.endsWith('/index.html')).map((file) => file.slice(0, -'index.html'.length));
+  const paths = new Set(['/', ...files, ...pages]);
   const serve = express.static(dir, { index: 'index.html' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (paths.has(req.path) ? serve(req, res, next) : next()));
 }
