@@ -40,6 +40,7 @@ const state = {
   cameraSet: false,
   drawn: [],
   drawnAt: 0,
+  frames: 0,
   frameMs: 0,
 };
 
@@ -302,6 +303,8 @@ async function loadRange(from, to, t) {
     if (loading.signal.aborted) return;
     state.loaded = true;
     state.loading = null;
+    // Framed on the whole range, not on the first page that happened to be drawn.
+    if (!state.follow) state.cameraSet = false;
     hideProgress();
     setStatus(`${read.toLocaleString('en')} movements of ${tracks.byId.size.toLocaleString('en')} players`, 'info');
     renderFollowOptions();
@@ -601,6 +604,7 @@ function frame(now) {
       players: state.mode === 'live' && state.players.length > 0 ? new Set(state.players) : null,
     });
     state.drawnAt = state.t;
+    state.frames += 1;
     state.frameMs = state.frameMs * 0.9 + (performance.now() - started) * 0.1;
     renderTimeline();
   }
@@ -640,6 +644,9 @@ window.__replay = {
   },
   get drawnAt() {
     return state.drawnAt;
+  },
+  get frames() {
+    return state.frames;
   },
   get frameMs() {
     return state.frameMs;
