@@ -304,7 +304,7 @@ async function loadRange(from, to, t) {
     state.loaded = true;
     state.loading = null;
     // Framed on the whole range, not on the first page that happened to be drawn.
-    if (!state.follow) state.cameraSet = false;
+    state.cameraSet = false;
     hideProgress();
     setStatus(`${read.toLocaleString('en')} movements of ${tracks.byId.size.toLocaleString('en')} players`, 'info');
     renderFollowOptions();
@@ -612,8 +612,8 @@ function frame(now) {
 }
 
 function renderTimeline() {
-  $('play').textContent = state.playing && state.mode === 'history' ? '❚❚' : '▶';
-  $('play').setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
+  const label = state.playing && state.mode === 'history' ? 'Pause' : 'Play';
+  if ($('play').textContent !== label) $('play').textContent = label;
   const scrubber = $('scrubber');
   if (state.mode === 'history' && state.to > state.from && !scrubbing) {
     // One step per millisecond, so a scrubbed instant is exact.
