@@ -390,5 +390,37 @@ describe('the replay viewer at /replay in a real browser', () => {
     const best = windows.reduce((a, b) => (b.fps > a.fps ? b : a));
     expect(best.fps).toBeGreaterThanOrEqual(30);
     expect(best.drawMs).toBeLessThan(10);
+
+    // Replayed time runs at the speed chosen (a frame that comes late can lose time, never gain it).
+    for (const speed of [1, 16]) {
+      await page.selectOption('#speed', String(speed));
+      const rate = await page.evaluate(async () => {
+        const replay = (window as any).__replay;
+        const [t0, w0] = [replay.state.t, performance.now()];
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return (replay.state.t - t0) / (performance.now() - w0);
+      });
+      expect(rate).toBeGreaterThan(speed * 0.5);
+      expect(rate).toBeLessThan(speed * 1.1);
+    }
+  });
+  // Last: it restarts the server with a lower cell limit (same database, same accounts).
+  it('the heatmap asks for coarser cells while the server says the range holds too many', async () => {
+    adaSocket.close();
+    bobSocket.close();
+    server = await server.restart({ HEATMAP_MAX_CELLS: '3' });
+    const page = await open(hashOf({ from: iso(from), to: iso(to) }));
+    await logIn(page, boss.player.username);
+    await untilLoaded(page);
+    await page.check('#heatmap');
+    await page.waitForFunction(() => (window as any).__replay.heatmap !== null);
+    // The five movements fill 5 cells of 2 and of 10, 4 of 50 (all refused), and 3 of 200.
+    const heatmap = await page.evaluate(() => (window as any).__replay.heatmap);
+    expect(heatmap.cell).toBe(200);
+    expect(heatmap.cells).toEqual([
+      { x: -200, y: 0, count: 2 },
+      { x: 0, y: -200, count: 1 },
+      { x: 0, y: 0, count: 2 },
+    ]);
   });
 });
