@@ -6,7 +6,7 @@ const samePlace = (a, b) => a.x === b.x && a.y === b.y && a.z === b.z && a.headi
 const placeOf = ({ x, y, z, heading }) => ({ x, y, z, heading });
 
 /**
- * One signed-in connection (PROTOCOL.md, Socket.IO section): keeps `world` current from
+ * One signed-in connection (docs/protocol.md, Socket.IO section): keeps `world` current from
  * the server's events and sends this player's moves.
  *
  * `on.status(text, kind)` reports the connection and rejected moves; `on.ended(reason)`

@@ -10,6 +10,7 @@ import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
+import { verifyJsonBody } from './common/json-body-rules';
 import { createLogger } from './common/logger';
 import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
@@ -63,7 +64,8 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
     });
     app.use(httpMetrics(app.get(WaypointMetrics)));
     app.use(requestLogging(logger.pino));
-    app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
+    // express.json itself rather than useBodyParser, which keeps `verify` for Nest's rawBody option.
+    app.use(express.json({ limit: settings.maxHttpBodyBytes, verify: verifyJsonBody(settings.maxJsonBodyDepth) }));
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).

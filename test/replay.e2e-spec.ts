@@ -36,7 +36,7 @@ function withUsernames(items: any[], players: LoggedIn[]): any[] {
   return items.map((m) => ({ ...m, username: players.find((p) => p.player.id === m.playerId)!.player.username }));
 }
 
-describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
+describe('replay over REST (docs/protocol.md, HTTP section)', () => {
   let server: TestServer;
   let boss: LoggedIn; // an analyst
   const open: Socket[] = [];

@@ -19,7 +19,8 @@ import { FailedLogins, TooManyFailedLogins } from './failed-logins';
 @ApiTags('auth')
 @ApiBadRequestResponse({
   type: ErrorDto,
-  description: 'malformed JSON, a body that is not an object, an invalid or unknown field (messages joined by "; ")',
+  description:
+    'malformed JSON, a body breaking the JSON body rules (nesting over MAX_JSON_BODY_DEPTH, NUL or a lone surrogate in a string, a number a double cannot hold, a key twice, not UTF-8), a body that is not an object, an invalid or unknown field (messages joined by "; ")',
   example: errorExample(400, 'Bad Request', 'request body is not valid JSON'),
 })
 @ApiPayloadTooLargeResponse({ type: ErrorDto, description: 'a body over MAX_HTTP_BODY_BYTES', example: errorExample(413, 'Payload Too Large', 'request body is too large') })

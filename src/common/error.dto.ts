@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** Every HTTP error (PROTOCOL.md), as HttpErrorFilter writes it: for OpenAPI. */
+/** Every HTTP error (docs/protocol.md), as HttpErrorFilter writes it: for OpenAPI. */
 export class ErrorDto {
   @ApiProperty({ example: 400 }) statusCode: number;
   @ApiProperty({ example: 'Bad Request' }) error: string;

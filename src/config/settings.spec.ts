@@ -83,8 +83,23 @@ describe('settings', () => {
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('is listed in the README\'s settings table exactly as SETTING_DOCS says, row for row', () => {
-    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  it('cuts off floods at ten times what the rate limit lets through in a window, unless set', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).flood).toEqual({ maxMessagesPerSecond: 1200, windowMs: 2000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' }).flood.maxMessagesPerSecond).toBe(15_000);
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '500', FLOOD_WINDOW_MS: '1000' }).flood).toEqual({ maxMessagesPerSecond: 500, windowMs: 1000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: 'off' }).flood.maxMessagesPerSecond).toBeNull();
+    // 100/s over 2 s is 200, below the 120 + 2 × 60 = 240 the rate limit lets through.
+    expect(() => loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '100' })).toThrow(/FLOOD_MAX_MESSAGES_PER_SECOND: .*not above what the rate limit lets through in that window \(240 messages/);
+  });
+
+  it('keeps MAX_MESSAGE_BYTES small but above a position payload and its framing', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).maxMessageBytes).toBe(16_384);
+    expect(() => loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384' })).toThrow(/MAX_MESSAGE_BYTES: 16384 must be at least MAX_POSITION_PAYLOAD_BYTES \+ 1024 \(17408\)/);
+    expect(loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384', MAX_MESSAGE_BYTES: '65536' }).maxMessageBytes).toBe(65_536);
+  });
+
+  it('is listed in the settings table of docs/operating.md exactly as SETTING_DOCS says, row for row', () => {
+    const readme = readFileSync(join(process.cwd(), 'docs', 'operating.md'), 'utf8');
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*` \|/.test(line));
     const code = (text: string) => (text.startsWith('(') ? text : `\`${text}\``);
     expect(rows).toEqual(SETTING_DOCS.map((d) => `| \`${d.env}\` | ${d.flag ? `\`${d.flag}\`` : ''} | ${code(d.default)} | ${d.meaning} |`));

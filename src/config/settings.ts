@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 /**
  * Every tunable of Waypoint, read and validated once at start-up.
  * Each entry names its env variable, its default and why it exists; the
- * README's settings table is written from this list.
+ * settings table of docs/operating.md is written from this list.
  */
 export interface Settings {
   host: string;
@@ -36,10 +36,14 @@ export interface Settings {
   /** Units per second; null = no speed check. */
   maxSpeed: number | null;
   maxPositionPayloadBytes: number;
+  /** Messages one connection may send per second, averaged over `windowMs`, before it is cut off as flooding; null = off. */
+  flood: { maxMessagesPerSecond: number | null; windowMs: number };
   /** Socket.IO's maxHttpBufferSize: larger frames are refused by the transport. */
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
   maxHttpBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON request body may have. */
+  maxJsonBodyDepth: number;
   /** Largest request line and headers over HTTP (Node's maxHeaderSize). */
   maxHttpHeaderBytes: number;
   /** Movement exports one node streams at once. */
@@ -92,7 +96,7 @@ export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
 /** REPLAY_LIVE_EDGE_WAIT_MS's default, also for event queries made without settings (tools). */
 export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
 
-/** The documented settings, in the order the README lists them. */
+/** The documented settings, in the order docs/operating.md lists them. */
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
   { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
@@ -122,9 +126,12 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
   { env: 'RATE_LIMIT_BURST', default: '120', meaning: 'Token bucket size: updates a player may send in a burst.' },
   { env: 'MAX_SPEED', default: '(off)', meaning: 'Units per second allowed between consecutive accepted positions (too_fast).' },
+  { env: 'FLOOD_MAX_MESSAGES_PER_SECOND', default: '(10 × rate limit)', meaning: 'Socket.IO messages (of any event) one connection may send per second, counted over FLOOD_WINDOW_MS; above it the connection is told `error` `flooding` once and disconnected, and may reconnect. Below it the rate limit answers every message as usual (`rate_limited`). Unset: ten times what the rate limit lets through in one window (RATE_LIMIT_BURST plus FLOOD_WINDOW_MS of RATE_LIMIT_PER_SECOND), per second: 1200 with the defaults. A value set must be above that allowance; 0 or off = no cut-off.' },
+  { env: 'FLOOD_WINDOW_MS', default: '2000', meaning: 'Window FLOOD_MAX_MESSAGES_PER_SECOND is counted over: a connection that sends more than that rate times this window within one window is flooding, so a short burst (a reconnect flushing its buffer) is not. 100 to 60000.' },
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
-  { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
+  { env: 'MAX_MESSAGE_BYTES', default: '16384', meaning: 'Largest Socket.IO frame (or long-polling request body) the transport reads; above it the transport closes the connection without reading the rest. The largest message a client sends is a position (at most MAX_POSITION_PAYLOAD_BYTES plus some 40 bytes of framing) or the handshake (its token and options, under 1 KiB); long-polling clients split their batches to this size. At least MAX_POSITION_PAYLOAD_BYTES + 1024, so a position just over its own limit is answered invalid_position instead.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
+  { env: 'MAX_JSON_BODY_DEPTH', default: '32', meaning: 'Deepest nesting of objects and arrays in a JSON request body; deeper is answered 400 before anything reads it (the API\'s own bodies are flat objects). 2 to 512.' },
   { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
   { env: 'ANALYTICS_MAX_RANGE_HOURS', default: '24', meaning: 'Longest time range (`to` − `from`) of GET /world/heatmap, GET /world/visits and GET /players/:id/trajectory; a longer one is answered 400. Each answer reads every movement of its range, so this bounds the work of one request. Whole hours, 1 to 8760.' },
@@ -236,6 +243,25 @@ function trustProxy(env: Env): number | string[] | null {
   return entries;
 }
 
+/**
+ * The flood cut-off must sit above everything the rate limit lets through in one window
+ * (a full bucket, then its refill), or it would cut off clients the rate limit accepts.
+ */
+function floodSettings(env: Env, rateLimit: Settings['rateLimit']): Settings['flood'] {
+  const windowMs = number(env, 'FLOOD_WINDOW_MS', 2_000, { min: 100, max: 60_000, integer: true });
+  const allowed = rateLimit.burst + (rateLimit.perSecond * windowMs) / 1000;
+  const raw = env.FLOOD_MAX_MESSAGES_PER_SECOND;
+  if (raw === undefined || raw === '') return { maxMessagesPerSecond: (10 * allowed * 1000) / windowMs, windowMs };
+  const maxMessagesPerSecond = optionalPositive(env, 'FLOOD_MAX_MESSAGES_PER_SECOND');
+  if (maxMessagesPerSecond !== null && (maxMessagesPerSecond * windowMs) / 1000 <= allowed) {
+    throw new SettingsError(
+      'FLOOD_MAX_MESSAGES_PER_SECOND',
+      `${maxMessagesPerSecond} per second over FLOOD_WINDOW_MS (${windowMs} ms) is not above what the rate limit lets through in that window (${allowed} messages: RATE_LIMIT_BURST plus RATE_LIMIT_PER_SECOND); raise it well above, or leave it unset`,
+    );
+  }
+  return { maxMessagesPerSecond, windowMs };
+}
+
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';
@@ -254,6 +280,18 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
   }
   const logFormat = text(merged, 'LOG_FORMAT', 'auto') as LogFormat;
   if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new SettingsError('LOG_FORMAT', `"${logFormat}" is not one of auto, json, pretty`);
+  const maxPositionPayloadBytes = number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true });
+  const maxMessageBytes = number(merged, 'MAX_MESSAGE_BYTES', 16_384, { integer: true });
+  if (maxMessageBytes < maxPositionPayloadBytes + 1024) {
+    throw new SettingsError(
+      'MAX_MESSAGE_BYTES',
+      `${maxMessageBytes} must be at least MAX_POSITION_PAYLOAD_BYTES + 1024 (${maxPositionPayloadBytes + 1024}), or a position just over its own limit would close the connection instead of being answered invalid_position`,
+    );
+  }
+  const rateLimit = {
+    perSecond: number(merged, 'RATE_LIMIT_PER_SECOND', 60, { min: Number.MIN_VALUE }),
+    burst: number(merged, 'RATE_LIMIT_BURST', 120, { min: 1 }),
+  };
 
   return {
     host: text(merged, 'HOST', '127.0.0.1'),
@@ -293,14 +331,13 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       outcomeCheckMs: number(merged, 'APPEND_OUTCOME_CHECK_MS', DEFAULT_OUTCOME_CHECK_MS, { min: 0, max: 600_000, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
-    rateLimit: {
-      perSecond: number(merged, 'RATE_LIMIT_PER_SECOND', 60, { min: Number.MIN_VALUE }),
-      burst: number(merged, 'RATE_LIMIT_BURST', 120, { min: 1 }),
-    },
+    rateLimit,
     maxSpeed: optionalPositive(merged, 'MAX_SPEED'),
-    maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
-    maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
+    flood: floodSettings(merged, rateLimit),
+    maxPositionPayloadBytes,
+    maxMessageBytes,
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
+    maxJsonBodyDepth: number(merged, 'MAX_JSON_BODY_DEPTH', 32, { min: 2, max: 512, integer: true }),
     maxHttpHeaderBytes: number(merged, 'MAX_HTTP_HEADER_BYTES', 65_536, { min: 16_384, max: 1_048_576, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),

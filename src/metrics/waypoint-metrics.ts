@@ -52,6 +52,11 @@ export class WaypointMetrics implements OnModuleDestroy {
   });
   /** One child per outcome, made once: labels() hashes its argument on every call. */
   private readonly outcomes = new Map<string, Counter.Internal>();
+  private readonly floodCutOffs = new Counter({
+    name: 'waypoint_flood_cutoffs_total',
+    help: 'connections told `error` flooding and disconnected (FLOOD_MAX_MESSAGES_PER_SECOND)',
+    registers: [this.registry],
+  });
   private readonly ack = new Histogram({
     name: 'waypoint_position_ack_seconds',
     help: 'position received → its ack sent (or its error emitted)',
@@ -135,6 +140,11 @@ export class WaypointMetrics implements OnModuleDestroy {
     }
     counter.inc();
     this.ack.observe((Date.now() - receivedAt) / 1000);
+  }
+
+  /** A connection was cut off for flooding. */
+  floodCutOff(): void {
+    this.floodCutOffs.inc();
   }
 
   stage(stage: WriteStage, seconds: number): void {

@@ -12,7 +12,7 @@ import { BroadcastTicks } from './broadcast-ticks';
 import { OneWritePerClient } from './one-write-per-client';
 import { SlowClientBacklog } from './slow-client-backlog';
 
-/** One entry of `players:moved` (PROTOCOL.md). */
+/** One entry of `players:moved` (docs/protocol.md). */
 export interface MovedEntry {
   id: string;
   x: number;
@@ -71,7 +71,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
       this.committedAt.push(Date.now());
       for (const move of event.moves) {
         this.moved(move);
-        // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (PROTOCOL.md).
+        // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (docs/protocol.md).
         if (this.intervalMs === 0) this.flush();
       }
       if (this.intervalMs > 0) this.flushWhenDue();
