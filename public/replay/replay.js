@@ -206,7 +206,6 @@ $('range-form').addEventListener('submit', (event) => {
     from = to - PRESETS[preset];
     setRangeInputs(from, to, preset);
   }
-  if (state.mode === 'live') stopLive();
   loadRange(from, to, null);
 });
 
@@ -270,6 +269,7 @@ async function loadRange(from, to, t) {
   state.loading?.abort();
   const loading = new AbortController();
   state.loading = loading;
+  stopLive();
   setMode('history');
   state.from = from;
   state.to = to;
