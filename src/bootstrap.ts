@@ -40,7 +40,8 @@ function publicDir(): string {
  * Serves the game page's files at their own paths only. Mounted in front of every route,
  * serve-static stat()ed the disk for each API request and built a not-found error with a
  * stack trace before passing it on: about 1 ms of the event loop per request
- * (docs/benchmarks.md). The files (sub-folders included) are listed once, at start.
+ * (docs/performance.md, "Public files at their own paths"). The files (sub-folders
+ * included) are listed once, at start.
  */
 function servePublicFiles(app: NestExpressApplication, dir: string): void {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `/${name.split(sep).join('/')}`);
