@@ -55,6 +55,8 @@ export function createKeyboard(target = window) {
 
 const clamp = (value) => Math.min(WORLD_LIMIT, Math.max(-WORLD_LIMIT, value));
 const hundredths = (value) => Math.round(value * 100) / 100;
+/** The server keeps headings to a millionth of a radian: the page holds what it will record. */
+const millionths = (value) => Math.round(value * 1e6) / 1e6;
 
 /** Where `position` is after moving `seconds` in `direction`; the heading is the direction of motion. */
 export function advance(position, direction, seconds) {
@@ -63,6 +65,6 @@ export function advance(position, direction, seconds) {
     x: hundredths(clamp(position.x + direction.dx * distance)),
     y: hundredths(clamp(position.y + direction.dy * distance)),
     z: position.z,
-    heading: Math.atan2(direction.dy, direction.dx),
+    heading: millionths(Math.atan2(direction.dy, direction.dx)),
   };
 }
