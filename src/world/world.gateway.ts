@@ -11,6 +11,7 @@ import { DisconnectPlayer } from './disconnect-player/disconnect-player.command'
 import { SessionData, SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
+import { acceptWireFormat } from './broadcast/wire-format';
 
 type PlayerSocket = Socket & { data: SessionData };
 type Ack = (response: unknown) => void;
@@ -44,6 +45,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         AccessTokens.fromAuthorizationHeader(socket.handshake.headers.authorization);
       const player = this.tokens.verify(token as string);
       if (!player) return next(new Error('unauthorized'));
+      const format = acceptWireFormat(socket);
+      if (!format) return next(new Error('invalid_format'));
       socket.data.player = player;
       this.accounts.account(player.id).then(
         (account) => next(account ? undefined : new Error('unauthorized')),
@@ -70,6 +73,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       const takeover = await this.sessions.claim(socket, player);
       const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
       socket.data.position = welcome.position;
+      socket.data.n = welcome.self.n;
       socket.emit('welcome', welcome);
       this.broadcaster.attach(socket.id, welcome.position);
       this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover });

@@ -1,4 +1,6 @@
+import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
+import { SETTINGS, Settings } from '../../config/settings';
 import { eventMetadata } from '../../common/event-metadata';
 import { EventStore } from '../../event-store';
 import { MovementData, toWirePosition } from '../../movement/position';
@@ -8,6 +10,7 @@ import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
 import { movementStreamId, playerStreamId } from '../../players/player-streams';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined } from '../player-presence.events';
+import { PlayerNumbers } from '../player-numbers';
 import { SessionDirectory } from '../session-directory';
 import { ConnectPlayer, Welcome } from './connect-player.command';
 
@@ -20,10 +23,13 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
     private readonly batcher: MovementBatcher,
     private readonly eventBus: EventBus,
     private readonly sessions: SessionDirectory,
+    private readonly numbers: PlayerNumbers,
+    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   async execute({ player, sessionId, takeover }: ConnectPlayer): Promise<Welcome> {
-    this.online.register(player.id, player.username, sessionId);
+    const n = await this.numbers.claim(player.id, sessionId);
+    this.online.register(player.id, player.username, sessionId, n);
 
     // The stream's last event is the position stored before the player logged out.
     const last = await this.store.lastEvent<MovementData>(movementStreamId(player.id));
@@ -44,7 +50,13 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
         metadata: eventMetadata(sessionId),
       },
     ]);
-    if (!takeover) this.eventBus.publish(new PlayerJoined(player.id, player.username, position, sessionId));
-    return { self: { id: player.id, username: player.username }, position, players: await this.sessions.others(player.id) };
+    if (!takeover) this.eventBus.publish(new PlayerJoined(player.id, player.username, n, position, sessionId));
+    const { world, areaOfInterestCellSize } = this.settings;
+    return {
+      self: { id: player.id, username: player.username, n },
+      position,
+      players: await this.sessions.others(player.id),
+      world: { min: world.min, max: world.max, cellSize: areaOfInterestCellSize },
+    };
   }
 }

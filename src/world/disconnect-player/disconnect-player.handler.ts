@@ -7,6 +7,7 @@ import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
 import { playerStreamId } from '../../players/player-streams';
 import { OnlinePlayers } from '../online-players';
 import { PlayerLeft } from '../player-presence.events';
+import { PlayerNumbers } from '../player-numbers';
 import { DisconnectPlayer } from './disconnect-player.command';
 
 @CommandHandler(DisconnectPlayer)
@@ -17,6 +18,7 @@ export class DisconnectPlayerHandler implements ICommandHandler<DisconnectPlayer
     private readonly motions: MotionStates,
     private readonly batcher: MovementBatcher,
     private readonly eventBus: EventBus,
+    private readonly numbers: PlayerNumbers,
   ) {}
 
   async execute({ player, sessionId, reason }: DisconnectPlayer): Promise<void> {
@@ -26,6 +28,7 @@ export class DisconnectPlayerHandler implements ICommandHandler<DisconnectPlayer
       this.motions.forget(player.id);
       this.batcher.release(player.id);
       this.eventBus.publish(new PlayerLeft(player.id));
+      await this.numbers.release(player.id, sessionId);
     }
     await this.store.appendToStream(playerStreamId(player.id), [
       {
