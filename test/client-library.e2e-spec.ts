@@ -7,6 +7,7 @@ import { ConnectionState, WaypointClient, WaypointOptions } from '../src/client/
 import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { serverSocketOf, startTestServer, TestServer } from './support/test-server';
 import { eventually, sleep } from './replay-support';
+import { launchChromium } from './support/page-browser';
 
 /** A TCP proxy in front of the server whose link the test can cut: open connections die, new ones are refused. */
 class CuttableLink {
@@ -146,6 +147,42 @@ describe('the client library against the server', () => {
     } finally {
       client.close();
       await link.close();
+    }
+  });
+
+  it('runs in Chromium as served: modules from /client/ and socket.io-client from the server', async () => {
+    const [me, other] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
+    const mover = await connect(server.url, other.token);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url + '/');
+      // As a string: the test's own compiler would turn import() into require().
+      const started = page.evaluate(`(async (token) => {
+        const { io } = await import('/socket.io/socket.io.esm.min.js');
+        const { WaypointClient } = await import('/client/waypoint.js');
+        const client = new WaypointClient({ url: location.origin, token, io });
+        window.moved = [];
+        client.on('moved', (entries) => window.moved.push(...entries));
+        const acked = new Promise((r) => client.on('ack', r));
+        await new Promise((r) => {
+          client.on('welcome', r);
+          client.connect();
+        });
+        client.send({ x: 7, y: 8 });
+        return { ack: await acked, format: client.format };
+      })(${JSON.stringify(me.token)})`);
+      expect(await started).toEqual({ ack: { seq: 1, duplicate: false }, format: 'packed' });
+      await sendPosition(mover.socket, { x: 1.5, y: 2.5, seq: 99 });
+      await page.waitForFunction(() => ((window as any).moved ?? []).some((e: any) => e.seq === 99));
+      const entry = await page.evaluate(() => (window as any).moved.find((e: any) => e.seq === 99));
+      expect(entry).toEqual({ id: other.player.id, x: 1.5, y: 2.5, z: 0, heading: 0, seq: 99, t: expect.any(Number) });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      mover.socket.close();
     }
   });
 

@@ -161,6 +161,69 @@ describe('compact wire mode with area of interest', () => {
   });
 });
 
+/** An engine.io v4 long-polling client in packed mode that can stop reading, like a stalled game client. */
+class StalledPackedClient {
+  private sid = '';
+  constructor(private readonly base: string) {}
+
+  private url(): string {
+    return `${this.base}/socket.io/?EIO=4&transport=polling${this.sid ? `&sid=${this.sid}` : ''}`;
+  }
+
+  async open(token: string): Promise<void> {
+    const handshake = await (await fetch(this.url())).text();
+    this.sid = JSON.parse(handshake.slice(1)).sid;
+    await fetch(this.url(), { method: 'POST', body: `40${JSON.stringify({ token, format: 'packed' })}` });
+    await this.poll(); // the namespace connect and the welcome
+  }
+
+  /** One long-poll: the `players:moved` frames it carried (a binary event is its text packet, then its attachment as base64). */
+  async poll(): Promise<Buffer[]> {
+    const packets = (await (await fetch(this.url())).text()).split('\x1e');
+    const frames: Buffer[] = [];
+    packets.forEach((p, i) => {
+      if (p.startsWith('451-["players:moved"')) frames.push(Buffer.from(packets[i + 1].slice(1), 'base64'));
+      if (p.startsWith('42["players:moved"')) throw new Error('a JSON players:moved reached a packed client');
+    });
+    return frames;
+  }
+
+  async close(): Promise<void> {
+    await fetch(this.url(), { method: 'POST', body: '1' }).catch(() => undefined);
+  }
+}
+
+describe('compact wire mode for slow clients', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ BROADCAST_INTERVAL_MS: '10', SLOW_CLIENT_MAX_QUEUED_PACKETS: '3', RATE_LIMIT_BURST: '1000', RATE_LIMIT_PER_SECOND: '1000' });
+  });
+  afterAll(() => server.close());
+
+  it('keeps a bounded queue for a packed client that stops reading, then sends the backlog as one packed frame', async () => {
+    const [mover, stalled] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
+    const slow = new StalledPackedClient(server.url);
+    await slow.open(stalled.token);
+    const { socket, welcome } = await connect(server.url, mover.token);
+    try {
+      for (let seq = 1; seq <= 30; seq++) {
+        await sendPosition(socket, { x: seq, y: 0, seq });
+        await sleep(20);
+      }
+      await sleep(50);
+      const queued = await slow.poll();
+      expect(queued.length).toBeGreaterThan(0);
+      expect(queued.length).toBeLessThanOrEqual(5);
+      const caughtUp = await slow.poll();
+      const latest = [...queued, ...caughtUp].flatMap((f) => decodePackedFrame(f));
+      expect(latest[latest.length - 1]).toMatchObject({ n: welcome.self.n, x: 30, seq: 30 });
+    } finally {
+      socket.close();
+      await slow.close();
+    }
+  });
+});
+
 describeOnPostgres('player numbers on several nodes', () => {
   let one: TestServer;
   let two: TestServer;
