@@ -232,6 +232,9 @@ export class WaypointClient {
       this.reconnectLater();
     });
     s.on('disconnect', () => {
+      // Who is online is learnt again from the next welcome.
+      this.players.clear();
+      this.byNumber.clear();
       this.inFlight.clear();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -243,8 +246,7 @@ export class WaypointClient {
     this.attempt = 0;
     this.self = welcome.self;
     this.world = welcome.world;
-    this.players.clear();
-    this.byNumber.clear();
+    // Players announced by a player:joined that overtook this welcome are kept.
     this.byNumber.set(welcome.self.n, welcome.self.id);
     for (const p of welcome.players) this.remember(p);
     this.inFlight.clear();

@@ -73,7 +73,6 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       const takeover = await this.sessions.claim(socket, player);
       const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
       socket.data.position = welcome.position;
-      socket.data.n = welcome.self.n;
       socket.emit('welcome', welcome);
       this.broadcaster.attach(socket.id, welcome.position);
       this.logger.log({ message: 'player connected', playerId: player.id, sessionId: socket.id, takeover });

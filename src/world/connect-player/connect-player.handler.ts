@@ -12,6 +12,7 @@ import { OnlinePlayers } from '../online-players';
 import { PlayerJoined } from '../player-presence.events';
 import { PlayerNumbers } from '../player-numbers';
 import { SessionDirectory } from '../session-directory';
+import { SocketServerRef } from '../socket-server.ref';
 import { ConnectPlayer, Welcome } from './connect-player.command';
 
 @CommandHandler(ConnectPlayer)
@@ -24,11 +25,15 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
     private readonly eventBus: EventBus,
     private readonly sessions: SessionDirectory,
     private readonly numbers: PlayerNumbers,
+    private readonly io: SocketServerRef,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   async execute({ player, sessionId, takeover }: ConnectPlayer): Promise<Welcome> {
     const n = await this.numbers.claim(player.id, sessionId);
+    // On the socket at once, so other nodes list the player with it (SessionDirectory.others).
+    const socket = this.io.server?.sockets.sockets.get(sessionId);
+    if (socket) socket.data.n = n;
     this.online.register(player.id, player.username, sessionId, n);
 
     // The stream's last event is the position stored before the player logged out.
