@@ -12,7 +12,6 @@ const DIRECTIONS = {
 };
 
 export const SPEED_UNITS_PER_SECOND = 400;
-const WORLD_LIMIT = 100000;
 
 /** Tracks which movement keys are held; `direction()` is a unit vector or null. */
 export function createKeyboard(target = window) {
@@ -53,15 +52,18 @@ export function createKeyboard(target = window) {
   };
 }
 
-const clamp = (value) => Math.min(WORLD_LIMIT, Math.max(-WORLD_LIMIT, value));
 const hundredths = (value) => Math.round(value * 100) / 100;
 
-/** Where `position` is after moving `seconds` in `direction`; the heading is the direction of motion. */
-export function advance(position, direction, seconds) {
+/**
+ * Where `position` is after moving `seconds` in `direction`, kept inside the world's
+ * `bounds` (welcome.world); the heading is the direction of motion.
+ */
+export function advance(position, direction, seconds, bounds) {
   const distance = SPEED_UNITS_PER_SECOND * seconds;
+  const clamp = (value) => Math.min(bounds.max, Math.max(bounds.min, value));
   return {
-    x: hundredths(clamp(position.x + direction.dx * distance)),
-    y: hundredths(clamp(position.y + direction.dy * distance)),
+    x: clamp(hundredths(position.x + direction.dx * distance)),
+    y: clamp(hundredths(position.y + direction.dy * distance)),
     z: position.z,
     heading: Math.atan2(direction.dy, direction.dx),
   };

@@ -79,8 +79,10 @@ function startGame(token) {
     const seconds = Math.min((now - lastFrame) / 1000, 0.25);
     lastFrame = now;
     const direction = keyboard.direction();
-    if (direction && session.canMove()) world.position = advance(world.position, direction, seconds);
-    renderer.draw(world, game.zoom);
+    if (direction && session.canMove()) world.position = advance(world.position, direction, seconds, world.bounds);
+    const poses = session.poses();
+    game.drawn = poses;
+    renderer.draw(world, game.zoom, poses);
     renderHud(world);
     game.frame = requestAnimationFrame(frame);
   };
@@ -103,8 +105,8 @@ function onEnded(reason) {
     showLogin('Your sign-in is no longer valid (unauthorized). Please log in again.');
     return;
   }
-  const text = reason === 'replaced' ? 'Signed in elsewhere' : 'The server closed this session';
-  setStatus(reason === 'replaced' ? 'signed in elsewhere' : 'disconnected by the server', 'warning');
+  const text = 'Signed in elsewhere';
+  setStatus('signed in elsewhere', 'warning');
   game.keyboard.detach();
   cancelAnimationFrame(game.frame);
   $('banner-text').textContent = text;
@@ -184,6 +186,18 @@ window.waypoint = Object.freeze({
   },
   get ackedSeq() {
     return game?.session.ackedSeq ?? 0;
+  },
+  /** Moves sent and not yet acknowledged (kept while the connection is down). */
+  get waiting() {
+    return game?.session.waiting ?? 0;
+  },
+  /** The world bounds from the server's welcome. */
+  get bounds() {
+    return game ? { ...game.world.bounds } : null;
+  },
+  /** Where the other players were drawn in the last frame (interpolated), by id. */
+  get drawn() {
+    return game?.drawn ? Object.fromEntries([...game.drawn].map(([id, pose]) => [id, { ...pose }])) : {};
   },
   get status() {
     return game?.status.shown ?? '';

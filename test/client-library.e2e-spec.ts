@@ -1,4 +1,3 @@
-import { createServer as createTcpServer, Server as TcpServer, Socket as TcpSocket, connect as tcpConnect } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
@@ -7,46 +6,8 @@ import { ConnectionState, WaypointClient, WaypointOptions } from '../src/client/
 import { connect, registerAndLogin, sendPosition } from './support/clients';
 import { serverSocketOf, startTestServer, TestServer } from './support/test-server';
 import { eventually, sleep } from './replay-support';
+import { CuttableLink } from './support/cuttable-link';
 import { launchChromium } from './support/page-browser';
-
-/** A TCP proxy in front of the server whose link the test can cut: open connections die, new ones are refused. */
-class CuttableLink {
-  private readonly open = new Set<TcpSocket>();
-  private blocked = false;
-  private server!: TcpServer;
-  url = '';
-
-  constructor(private readonly target: number) {}
-
-  async start(): Promise<this> {
-    this.server = createTcpServer((client) => {
-      if (this.blocked) return client.destroy();
-      const upstream = tcpConnect(this.target, '127.0.0.1');
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-        a.pipe(b);
-        a.on('error', () => b.destroy());
-        a.on('close', () => b.destroy());
-        this.open.add(a);
-        a.on('close', () => this.open.delete(a));
-      }
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  /** Cuts every connection and refuses new ones for `ms`. */
-  cut(ms: number): void {
-    this.blocked = true;
-    for (const s of this.open) s.destroy();
-    setTimeout(() => (this.blocked = false), ms);
-  }
-
-  close(): Promise<void> {
-    for (const s of this.open) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 /** socket.io-client's io, recording every `position` the library emits. */
 function recordingIo(sent: { seq: number; welcomes: number }[], welcomes: { count: number }): WaypointOptions['io'] {

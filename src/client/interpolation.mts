@@ -4,10 +4,11 @@
  * little in the past (about one tick behind the newest news), between the two received
  * positions around that moment, so they glide.
  *
- * Times are the server's `t` (ms since the epoch, when the movement was recorded). The
- * offset between the server's clock and this one is learnt from arrivals: the smallest
- * (arrival - t) seen, which is the clock difference plus the quickest delivery, allowed to
- * creep up slowly so that a clock adjustment is followed.
+ * Times are the server's `t` (ms since the epoch, when the movement was recorded). How
+ * long after `t` a position arrives (the clock difference plus commit, broadcast tick and
+ * network) is learnt from arrivals, as a smoothed mean plus twice the smoothed deviation
+ * (as TCP estimates its retransmission timeout): late enough that the positions around
+ * the drawn moment have almost always arrived, so a player does not stall and then jump.
  */
 
 export interface Pose {
@@ -29,14 +30,15 @@ export interface InterpolationOptions {
   keepMs?: number;
 }
 
-/** How fast a raised (arrival - t) is believed, per sample: slow, so one late frame does not shift everyone. */
-const OFFSET_CREEP = 0.02;
+/** Weight of each new sample in the smoothed lag and its deviation: slow, so one late frame does not shift everyone. */
+const LAG_GAIN = 0.05;
 
 export class SnapshotInterpolator<Key = string> {
   private readonly delayMs: number;
   private readonly keepMs: number;
   private readonly samples = new Map<Key, Sample[]>();
-  private offset: number | null = null;
+  private lagMean: number | null = null;
+  private lagDeviation = 0;
 
   constructor(options: InterpolationOptions = {}) {
     this.delayMs = options.delayMs ?? 50;
@@ -46,7 +48,11 @@ export class SnapshotInterpolator<Key = string> {
   /** A position of `key` received at `receivedAt` (this clock, ms). Older-than-newest samples are ignored. */
   push(key: Key, sample: Sample, receivedAt: number = Date.now()): void {
     const lag = receivedAt - sample.t;
-    this.offset = this.offset === null || lag < this.offset ? lag : this.offset + (lag - this.offset) * OFFSET_CREEP;
+    if (this.lagMean === null) this.lagMean = lag;
+    else {
+      this.lagDeviation += (Math.abs(lag - this.lagMean) - this.lagDeviation) * LAG_GAIN;
+      this.lagMean += (lag - this.lagMean) * LAG_GAIN;
+    }
     let list = this.samples.get(key);
     if (!list) this.samples.set(key, (list = []));
     const newest = list[list.length - 1];
@@ -64,7 +70,7 @@ export class SnapshotInterpolator<Key = string> {
 
   /** The server time drawn at `now` (this clock): the newest news minus the delay. */
   renderTime(now: number = Date.now()): number | null {
-    return this.offset === null ? null : now - this.offset - this.delayMs;
+    return this.lagMean === null ? null : now - (this.lagMean + 2 * this.lagDeviation) - this.delayMs;
   }
 
   /**
