@@ -24,6 +24,19 @@ describe('SnapshotInterpolator', () => {
     for (const step of steps) expect(step).toBeCloseTo(1); // 5 units per 50 ms, drawn every 10 ms
   });
 
+  it('draws far enough behind that positions arriving with jitter are in before they are needed', () => {
+    const view = new SnapshotInterpolator({ delayMs: 50 });
+    const lag = (k: number) => (k % 3 === 0 ? 45 : 10); // every third position comes 35 ms late
+    let stalls = 0;
+    for (let k = 0; k < 200; k++) {
+      view.push('p', at(T + 50 * k, 5 * k), T + 50 * k + lag(k));
+      if (k < 40) continue; // learning the lag
+      // Every frame until the next position arrives: is the drawn time still before the newest one?
+      for (let now = T + 50 * k + lag(k); now < T + 50 * (k + 1) + lag(k + 1); now += 5) if (view.renderTime(now)! > T + 50 * k) stalls++;
+    }
+    expect(stalls).toBe(0);
+  });
+
   it('holds the newest position rather than overshooting, and the oldest before it', () => {
     const view = new SnapshotInterpolator({ delayMs: 50 });
     view.push('p', at(T, 0), T);
