@@ -4,6 +4,9 @@ import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { CqrsErrorLog } from './common/cqrs-error-log';
 import { SETTINGS, Settings } from './config/settings';
+import { DATABASE_CAPABILITIES } from './database/database-capabilities';
+import { DatabaseConnection } from './database/database-connection';
+import { DatabaseStatus } from './database/database-status';
 import { EventStoreModule } from './event-store';
 import { HealthController } from './health/health.controller';
 import { MovementModule } from './movement/movement.module';
@@ -13,15 +16,21 @@ import { WorldModule } from './world/world.module';
 
 @Module({})
 export class AppModule {
-  /** The settings and an open, migrated data source come from the caller (server, CLI or test). */
-  static forRoot(settings: Settings, dataSource: DataSource): DynamicModule {
+  /** The settings and an open, migrated database come from the caller (server, CLI or test). */
+  static forRoot(settings: Settings, database: Pick<DatabaseConnection, 'dataSource' | 'capabilities'>): DynamicModule {
     return {
       module: AppModule,
       global: true,
       imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
       controllers: [HealthController],
-      providers: [{ provide: SETTINGS, useValue: settings }, { provide: DataSource, useValue: dataSource }, CqrsErrorLog],
-      exports: [SETTINGS, DataSource],
+      providers: [
+        { provide: SETTINGS, useValue: settings },
+        { provide: DataSource, useValue: database.dataSource },
+        { provide: DATABASE_CAPABILITIES, useValue: database.capabilities },
+        DatabaseStatus,
+        CqrsErrorLog,
+      ],
+      exports: [SETTINGS, DataSource, DATABASE_CAPABILITIES, DatabaseStatus],
     };
   }
 }

@@ -11,6 +11,7 @@ import { HttpErrorFilter } from './common/http-exception.filter';
 import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
 import { createLogger } from './common/logger';
+import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
 
@@ -52,7 +53,7 @@ function servePublicFiles(app: NestExpressApplication, dir: string): void {
 function serveClientLibrary(app: NestExpressApplication): void {
   const dir = [join(__dirname, 'client'), join(__dirname, '..', 'dist', 'src', 'client')].find((d) => existsSync(join(d, 'waypoint.mjs')));
   if (!dir) {
-    new Logger('Bootstrap').warn({ message: 'the client library is not built, so /client/waypoint.js is not served; run `npx nest build`' });
+    new Logger('Bootstrap').warn({ message: 'the client library is not built, so /client/waypoint.js is not served; run `npm run build`' });
     return;
   }
   const files = new Map(readdirSync(dir).filter((name) => name.endsWith('.mjs')).map((name) => [`/client/${name}`, name]));
@@ -72,10 +73,11 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
   const db = database ?? (await connectDatabase(settings, new Logger('Database')));
   let app: NestExpressApplication | null = null;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, db.dataSource), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, db), {
       logger,
       bodyParser: false,
     });
+    app.use(requestLogging(logger.pino));
     app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a

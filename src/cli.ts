@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { createLogger } from './common/logger';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
+import { attachToRunningEmbedded, findRunningEmbedded } from './database/embedded-address';
 import { RebuildLastPositions } from './movement/last-position/rebuild-last-positions';
 import { grantRoleCommand, revokeRoleCommand } from './roles/role.commands';
 
@@ -49,6 +50,18 @@ function usage(): string {
   return ['usage: npm run cli -- <command>', ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)} ${c.summary}`)].join('\n');
 }
 
+/**
+ * The server's database. On the embedded one, while a server runs on the same DATA_DIR
+ * (which only one process may open), the command uses that server's database over its
+ * socket; otherwise it starts its own on the folder.
+ */
+async function openCliDatabase(settings: Settings): Promise<DatabaseConnection> {
+  const running = settings.databaseUrl ? null : findRunningEmbedded(settings.dataDir);
+  if (!running) return connectDatabase(settings);
+  new Logger('Database').log({ message: 'a server runs on DATA_DIR: using its embedded PostgreSQL', dataDir: settings.dataDir });
+  return attachToRunningEmbedded(running, settings);
+}
+
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
   const command = COMMANDS[name ?? ''];
@@ -67,12 +80,12 @@ async function main(): Promise<void> {
   Logger.overrideLogger(createLogger(settings, 'stderr'));
   let database: DatabaseConnection;
   try {
-    database = await connectDatabase(settings);
+    database = await openCliDatabase(settings);
   } catch (error) {
     console.error(`${name} failed: ${(error as Error).message}`);
     process.exit(1);
   }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database.dataSource), {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(settings, database), {
     logger: createLogger({ ...settings, logLevel: settings.logLevel === 'log' ? 'warn' : settings.logLevel }, 'stderr'),
   });
   try {

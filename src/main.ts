@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { createServer } from 'node:net';
 import { startWaypoint } from './bootstrap';
 import { RedisUnreachable } from './common/cluster-redis';
-import { createLogger } from './common/logger';
+import { createLogger, writesJson } from './common/logger';
+import { describeDatabase, startBanner } from './common/start-banner';
 import { loadSettings, Settings, SettingsError } from './config/settings';
 import { DataDirInUse } from './database/embedded-postgres';
 
@@ -81,9 +82,19 @@ async function main(): Promise<void> {
   }
   try {
     const running = await startWaypoint(settings);
-    logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, embeddedDatabase: running.database.embedded });
+    if (writesJson(settings.logFormat, process.stdout)) {
+      logger.log({ message: `Waypoint listening on ${running.url}`, url: running.url, database: describeDatabase(settings), dataDir: settings.dataDir });
+    } else {
+      process.stdout.write(startBanner(running.url, settings));
+    }
     const stop = async (signal: string) => {
-      logger.log({ message: 'shutting down: committing queued movements first', signal });
+      logger.log({ message: 'shutting down: committing queued movements first', signal, timeoutMs: settings.shutdownTimeoutMs });
+      // A database that does not answer must not hold the stop for ever: every queued
+      // movement is answered within the append bounds, and this is the bound of the rest.
+      setTimeout(() => {
+        logger.error({ message: 'shutdown did not finish within SHUTDOWN_TIMEOUT_MS; exiting anyway', timeoutMs: settings.shutdownTimeoutMs });
+        process.exit(1);
+      }, settings.shutdownTimeoutMs).unref();
       await running.close();
       process.exit(0);
     };

@@ -117,9 +117,6 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
     server = await startTestServer({
       BROADCAST_INTERVAL_MS: String(intervalMs),
       APPEND_BATCH_WINDOW_MS: String(windowMs),
-      // Whole batches, so that a batch's recorded_at is when its window ended (with parts
-      // it is when each part was written; test/gathered-append.e2e-spec.ts covers those).
-      APPEND_PART_INTERVAL_MS: '0',
       RATE_LIMIT_BURST: '1000',
       RATE_LIMIT_PER_SECOND: '1000',
     });
@@ -196,13 +193,13 @@ describe('broadcast timing (BROADCAST_INTERVAL_MS, APPEND_BATCH_WINDOW_MS)', () 
   it('begins at most one batch per window under a steady stream', async () => {
     const players = await Promise.all([0, 1, 2].map(() => registerAndLogin(server.url)));
     const sockets = await Promise.all(players.map((p) => connect(server.url, p.token)));
-    // When the lane hands each batch over (the batcher's appendBatch, called through): the
+    // When the lane hands each batch over (the batcher's write, called through): the
     // instant a batch begins. The stamps in the database come later by a delay that varies
     // (the first batch also loads the streams' versions), which made their gaps noisy.
-    const batcher = server.running.app.get(MovementBatcher) as unknown as { appendBatch: (...args: unknown[]) => Promise<void> };
-    const handOver = batcher.appendBatch.bind(batcher);
+    const batcher = server.running.app.get(MovementBatcher) as unknown as { write: (...args: unknown[]) => Promise<void> };
+    const handOver = batcher.write.bind(batcher);
     const begun: number[] = [];
-    const spy = jest.spyOn(batcher, 'appendBatch').mockImplementation((...args) => (begun.push(Date.now()), handOver(...args)));
+    const spy = jest.spyOn(batcher, 'write').mockImplementation((...args) => (begun.push(Date.now()), handOver(...args)));
     try {
       // Three players send without waiting for acks for ~1.5 s, so positions are always
       // queued when a commit ends: without the window, batches would follow each other.

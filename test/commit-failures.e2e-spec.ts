@@ -1,4 +1,3 @@
-import { usesEmbeddedDatabase } from '../src/config/settings';
 import { connect, LoggedIn, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { CommitCut, CommitReplyCutter } from './support/commit-reply-cutter';
 import { describeOnPostgres, startTestServer, testEnv, TestServer } from './support/test-server';
@@ -36,8 +35,8 @@ describe('a batch whose COMMIT PostgreSQL refuses', () => {
     const [poisoned, bystander] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
     const clients = await Promise.all([poisoned, bystander].map((p) => connect(server.url, p.token)));
     const schema = server.settings.databaseSchema;
-    // A deferred constraint trigger runs at COMMIT: the batch's statements all succeed, and
-    // only the COMMIT fails, on whichever path the batch took (parts or one statement).
+    // A deferred constraint trigger runs at COMMIT: the batch's statement succeeds, and
+    // only the COMMIT fails.
     await server.dataSource.query(`
       CREATE FUNCTION ${schema}.refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'refused at commit by the test'; END $$`);
@@ -69,18 +68,15 @@ describe('a batch whose COMMIT PostgreSQL refuses', () => {
 
 /**
  * The connection fails at the COMMIT itself (a relay between the server and PostgreSQL
- * cuts it at that message), on both append paths. PostgreSQL only: the embedded
- * database runs in the server's process, where a reply cannot be lost.
+ * cuts it at that message). PostgreSQL only: the embedded database runs in the server's
+ * process, where a reply cannot be lost.
  */
-describeOnPostgres.each([
-  { path: 'a batch gathered in parts', APPEND_PART_INTERVAL_MS: '10' },
-  { path: 'a whole batch in one statement', APPEND_PART_INTERVAL_MS: '0' },
-])('the connection failing at the COMMIT of $path', ({ APPEND_PART_INTERVAL_MS }) => {
+describeOnPostgres('the connection failing at the COMMIT of a batch', () => {
   let cutter: Awaited<ReturnType<typeof CommitReplyCutter.start>>;
   let server: TestServer;
   beforeAll(async () => {
     cutter = await CommitReplyCutter.start(process.env.DATABASE_URL!);
-    server = await startTestServer({}, await testEnv({ ...FAST_PLAYERS, APPEND_PART_INTERVAL_MS, DATABASE_URL: cutter.url }));
+    server = await startTestServer({}, await testEnv({ ...FAST_PLAYERS, DATABASE_URL: cutter.url }));
   });
   afterAll(async () => {
     await server.close();
@@ -89,7 +85,6 @@ describeOnPostgres.each([
 
   /** Streams one player's positions while the relay cuts one append's commit as `cut` says. */
   async function streamThrough(cut: CommitCut): Promise<{ player: LoggedIn; acks: any[]; client: Awaited<ReturnType<typeof connect>> }> {
-    expect(usesEmbeddedDatabase(server.settings)).toBe(false);
     const player = await registerAndLogin(server.url);
     const client = await connect(server.url, player.token);
     let didCut = false;

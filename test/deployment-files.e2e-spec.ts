@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SETTING_DOCS } from '../src/config/settings';
-import { productionNodeFlags } from './load/production-start';
+import { productionNodeFlags } from './support/production-start';
 
 /**
  * docker/ cannot be built here (no Docker engine on these machines), so these checks
@@ -41,12 +41,21 @@ describe('the container files in docker/', () => {
   it('copy into the build everything the build compiles', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
     const { include } = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
-    // Each include glob's folder (src/**/*.ts → src, test/load/**/*.ts → test/load).
+    // Each include glob's folder (src/**/*.ts → src).
     for (const root of include.map((glob) => glob.split('/**')[0])) {
       expect(copied).toContain(root);
       expect(existsSync(join(ROOT, root))).toBe(true);
     }
-    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json']) expect(copied).toContain(file);
+    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts']) expect(copied).toContain(file);
+  });
+
+  it('leave the benchmarks and the tests out of the build and the image', () => {
+    const { include } = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+    expect(include.filter((glob) => /^(bench|test)\b/.test(glob))).toEqual([]);
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+    expect(copied.filter((path) => /^(bench|test)\b/.test(path))).toEqual([]);
+    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['bench', 'dist-bench', 'test']));
   });
 
   it('give the nodes only documented settings, the same ones on every node', () => {

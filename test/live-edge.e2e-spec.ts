@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AppendTransaction, EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
+import { EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
 import { analyst, get, pageWhileWriting, sleep, untilClockPasses } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
+import { HeldAppend } from './support/held-append';
 import { describeOnPostgres, startTestServer, TestServer } from './support/test-server';
 
 // Several lanes or nodes append at once, so a transaction begun earlier (its events
 // stamped earlier) can commit after a later one. A read across players in recorded order
 // that passed the later one's events would never see the earlier one's: its cursor is
 // already past them. These tests hold an append open the way a slow lane would, through
-// the event store's own AppendTransaction, and read around it.
+// the server's own append statement (HeldAppend), and read around it.
 
 const POSITIONS: ExportSpec = { format: 'ndjson', columns: [{ name: 'p', event: 'globalPosition' }] };
 const meta = () => ({ eventId: randomUUID(), correlationId: 'live-edge-test', causationId: 'live-edge-test' });
@@ -32,16 +33,16 @@ async function appendedAndPast(store: EventStore, db: DataSource, events: Versio
 }
 
 /**
- * Appends held open through the event store's AppendTransaction, as a slow lane holds a
- * gathering batch; whatever a test leaves open is rolled back after it.
+ * Appends held open in their transactions, as a slow commit holds a batch; whatever a
+ * test leaves open is rolled back after it.
  */
-function holdingAppends(store: () => EventStore): (events: VersionedNewEvent[]) => Promise<AppendTransaction> {
-  const open: AppendTransaction[] = [];
+function holdingAppends(server: () => TestServer): (events: VersionedNewEvent[]) => Promise<HeldAppend> {
+  const open: HeldAppend[] = [];
   afterEach(async () => {
     for (const tx of open.splice(0)) await tx.rollback();
   });
   return async (events) => {
-    const tx = (await store().beginAppend())!;
+    const tx = await HeldAppend.begin(server().dataSource);
     open.push(tx);
     await tx.append(events);
     return tx;
@@ -52,7 +53,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
   let server: TestServer;
   let store: EventStore;
   let queries: EventQueries;
-  const heldOpen = holdingAppends(() => store);
+  const heldOpen = holdingAppends(() => server);
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -70,7 +71,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
       (r: { p: string }) => r.p,
     );
 
-  it('holds the appending lock from the first part to the end, and stamps with the database clock after the transaction began', async () => {
+  it('holds the appending lock from the append to the end of its transaction, and stamps with the database clock after the transaction began', async () => {
     const type = `Stamp${randomUUID().slice(0, 8)}`;
     const tx = await heldOpen([event('stamp-a', 1, type)]);
     // The lock other sessions see: two int4 keys, Waypoint's and the schema's, held by the open transaction.
@@ -106,7 +107,7 @@ describeOnPostgres('reads across players at the live edge (appends in flight)', 
   it('does not answer past an earlier append still in flight: with a short wait it gives up instead', async () => {
     const type = `Refuse${randomUUID().slice(0, 8)}`;
     const range: EventRange = { type, streamIds: null, from: null, to: null, after: null };
-    const impatient = new EventQueries(server.dataSource, { ...server.settings, replayLiveEdgeWaitMs: 150 });
+    const impatient = new EventQueries(server.dataSource, server.running.database.capabilities, { ...server.settings, replayLiveEdgeWaitMs: 150 });
     const early = await heldOpen([event('refuse-a', 1, type)]);
     await sleep(5);
     await appendedAndPast(store, server.dataSource, [event('refuse-b', 1, type)]);
@@ -183,7 +184,7 @@ describeOnPostgres('REST at the live edge (REPLAY_LIVE_EDGE_WAIT_MS)', () => {
   let server: TestServer;
   let boss: LoggedIn;
   let store: EventStore;
-  const heldOpen = holdingAppends(() => store);
+  const heldOpen = holdingAppends(() => server);
 
   beforeAll(async () => {
     server = await startTestServer({ REPLAY_LIVE_EDGE_WAIT_MS: '300', BROADCAST_INTERVAL_MS: '0' });
@@ -232,7 +233,7 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
   beforeAll(async () => {
     // Long windows gathered in small parts: each lane's transaction stays open ~20 ms with
     // events already stamped, while the other lanes commit theirs.
-    server = await startTestServer({ APPEND_LANES: '4', APPEND_BATCH_WINDOW_MS: '20', APPEND_PART_INTERVAL_MS: '2', BROADCAST_INTERVAL_MS: '0' });
+    server = await startTestServer({ APPEND_LANES: '4', APPEND_BATCH_WINDOW_MS: '20', BROADCAST_INTERVAL_MS: '0' });
     boss = await analyst(server);
   });
   afterAll(() => server.close());
@@ -266,7 +267,7 @@ describeOnPostgres('paging across players while several lanes commit (APPEND_LAN
 
 describeOnPostgres('a batch left open by a node that froze (DATABASE_IDLE_TRANSACTION_TIMEOUT_MS)', () => {
   let server: TestServer;
-  const heldOpen = holdingAppends(() => server.running.app.get(EventStore));
+  const heldOpen = holdingAppends(() => server);
   beforeAll(async () => {
     server = await startTestServer({ DATABASE_IDLE_TRANSACTION_TIMEOUT_MS: '300', REPLAY_LIVE_EDGE_WAIT_MS: '2000' });
   });

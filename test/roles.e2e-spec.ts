@@ -113,7 +113,7 @@ describe('roles: grant-role / revoke-role and BOOTSTRAP_ANALYSTS', () => {
   it('does not apply BOOTSTRAP_ANALYSTS in the CLI, so a revoke-role is not undone by its own start', async () => {
     const { player } = await registerAndLogin(server.url);
     const settings = loadSettings({ ...(await testEnv()), DATABASE_SCHEMA: server.settings.databaseSchema, BOOTSTRAP_ANALYSTS: player.username });
-    const cli = await NestFactory.createApplicationContext(AppModule.forRoot(settings, server.dataSource), { logger: false });
+    const cli = await NestFactory.createApplicationContext(AppModule.forRoot(settings, server.running.database), { logger: false });
     try {
       expect(await roleOf(server, player.id)).toBe('player');
       await runRoleCommand(cli, 'grant', [player.username, 'analyst']);

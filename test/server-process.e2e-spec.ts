@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
-import { productionNodeFlags } from './load/production-start';
+import { productionNodeFlags } from './support/production-start';
 import { freePort, startRedis, stop } from './support/processes';
 import { dropSchema, freshSchema, itOnPostgres } from './support/test-server';
 
@@ -97,7 +97,7 @@ describe('the server process', () => {
 
   it('is started by npm start with the same Node.js flags as start:prod, which these tests use', () => {
     const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-    expect(scripts.start).toBe(`nest build && ${scripts['start:prod']}`);
+    expect(scripts.start).toBe(`${scripts.build} && ${scripts['start:prod']}`);
     expect(NODE_FLAGS).toEqual(scripts['start:prod'].split(/\s+/).filter((word: string) => word.startsWith('--')));
   });
 
@@ -145,20 +145,28 @@ describe('the server process', () => {
     }
   });
 
-  it('keeps the embedded database to one process at a time, and a CLI command\'s standard output to its result', async () => {
+  it('makes an analyst with the CLI while the server runs on the embedded database, and keeps the folder to one server', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'waypoint-proc-'));
     const env = baseEnv({ DATA_DIR: dataDir, JWT_SECRET: 'a-test-secret-long-enough-to-use', DATABASE_URL: undefined });
     const server = await start(['--port', '0'], env);
+    const password = 'password-123';
     let username: string;
     try {
-      ({
-        player: { username },
-      } = await registerAndLogin(server.url));
-      // PGlite does not lock its folder: a second process writing it would corrupt it.
-      const busy = await runCli(['grant-role', username, 'analyst'], env);
-      expect(busy.code).toBe(1);
-      expect(busy.stderr).toContain(`is in use by process ${server.child.pid} on ${hostname()}: stop it first`);
-      expect(busy.stdout).toBe('');
+      let player: { username: string; role: string };
+      ({ player } = await registerAndLogin(server.url, undefined, password));
+      username = player.username;
+      expect(player.role).toBe('player');
+      // The folder is the server's (PGlite does not lock it: a second process writing it
+      // would corrupt it); the command goes through the server's embedded PostgreSQL.
+      const granted = await runCli(['grant-role', username, 'analyst'], env);
+      expect([granted.code, granted.stderr]).toEqual([0, expect.stringContaining('a server runs on DATA_DIR: using its embedded PostgreSQL')]);
+      // Log lines go to standard error; standard output is one JSON object a script can read.
+      expect(granted.stdout.trim().split('\n')).toHaveLength(1);
+      expect(JSON.parse(granted.stdout)).toEqual({ playerId: expect.any(String), username, role: 'analyst', changed: true });
+      const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      expect((await login.json()).player).toMatchObject({ username, role: 'analyst' });
+      // The server still works after the command closed its connection.
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
       const second = await runToExit(['--port', '0'], env);
       expect(second.code).toBe(1);
       expect(second.stderr.trim()).toMatch(/^The embedded database in .* \(DATA_DIR\) is in use by process \d+ on .*: stop it first/);
@@ -166,13 +174,12 @@ describe('the server process', () => {
       await stop(server.child);
     }
     // Released on a clean stop (a pid file left behind would be taken over as stale, so
-    // the command below would pass either way).
+    // the command below would pass either way), and the command opens the folder itself.
     expect(existsSync(join(dataDir, 'waypoint.pid'))).toBe(false);
-    const granted = await runCli(['grant-role', username, 'analyst'], env);
-    expect(granted.code).toBe(0);
-    // Log lines go to standard error; standard output is one JSON object a script can read.
-    expect(granted.stdout.trim().split('\n')).toHaveLength(1);
-    expect(JSON.parse(granted.stdout)).toEqual({ playerId: expect.any(String), username, role: 'analyst', changed: true });
+    expect(existsSync(join(dataDir, 'embedded-postgres.json'))).toBe(false);
+    const revoked = await runCli(['revoke-role', username, 'analyst'], env);
+    expect([revoked.code, revoked.stderr]).toEqual([0, expect.not.stringContaining('a server runs on DATA_DIR')]);
+    expect(JSON.parse(revoked.stdout)).toEqual({ playerId: expect.any(String), username, role: 'player', changed: true });
   });
 
   it('says in one line that the port is in use, and exits non-zero', async () => {

@@ -16,14 +16,16 @@ export interface Settings {
   databaseSchema: string;
   /** PostgreSQL ends a session idle inside a transaction this long; 0 = never. */
   databaseIdleTransactionTimeoutMs: number;
+  /** Time bounds of every database operation (see DATABASE_*_TIMEOUT_MS). */
+  database: { connectTimeoutMs: number; queryTimeoutMs: number; healthTimeoutMs: number };
   dataDir: string;
   production: boolean;
   logLevel: LogLevel;
-  logFormat: 'json' | 'pretty';
+  logFormat: LogFormat;
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
   broadcastIntervalMs: number;
-  appendBatch: { windowMs: number; partIntervalMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; outcomeCheckMs: number };
+  appendBatch: { windowMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; timeoutMs: number; outcomeCheckMs: number };
   world: { min: number; max: number };
   rateLimit: { perSecond: number; burst: number };
   /** Units per second; null = no speed check. */
@@ -47,9 +49,13 @@ export interface Settings {
   redisUrl: string | null;
   /** How long a node waits for every other node to answer "who is online" (the Redis adapter's requestsTimeout). */
   clusterRequestTimeoutMs: number;
+  /** How long a stop may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export class SettingsError extends Error {
   constructor(
@@ -80,6 +86,9 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'DATABASE_URL', flag: '--database-url', default: '(none)', meaning: 'PostgreSQL to use, as a postgresql:// (or socket:) connection string. Unset: an embedded PostgreSQL (PGlite) in DATA_DIR.' },
   { env: 'DATABASE_SCHEMA', default: 'public', meaning: 'Schema holding Waypoint tables (created if missing).' },
   { env: 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', default: '10000', meaning: 'PostgreSQL ends a session of this server left idle inside a transaction this long (idle_in_transaction_session_timeout), so a node that froze or lost its link mid-batch cannot hold replays at the live edge (REPLAY_LIVE_EDGE_WAIT_MS) for long; 0 = never. Far above any batch window. PostgreSQL only.' },
+  { env: 'DATABASE_CONNECT_TIMEOUT_MS', default: '2000', meaning: 'Opening a database connection gives up after this long (the connection is then refused as not answering).' },
+  { env: 'DATABASE_QUERY_TIMEOUT_MS', default: '10000', meaning: 'Any database query without an answer after this long fails, and its connection is closed and replaced: a database host that crashed or a network that dropped the connection leaves it open and silent. Replay pages, snapshots and analytics must answer within it; exports stream and are not bound by it.' },
+  { env: 'HEALTH_DATABASE_TIMEOUT_MS', default: '800', meaning: '`/health` and `/health/ready` answer 503 when the database has not answered their probe within this long (they answer at once while the write path knows the database is down).' },
   { env: 'DATA_DIR', flag: '--data-dir', default: './.waypoint-data', meaning: 'Embedded database files and the generated JWT secret.' },
   { env: 'JWT_SECRET', default: '(generated)', meaning: 'HMAC secret for access tokens. Unset: generated once into DATA_DIR with a warning; required when NODE_ENV=production.' },
   { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
@@ -87,10 +96,10 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
-  { env: 'APPEND_PART_INTERVAL_MS', default: '10', meaning: 'While a batch window gathers movements, they are appended into the batch\'s open transaction at most this often, so that only the last part and the COMMIT remain when the window ends; 0 = the whole batch in one statement when the window ends. PostgreSQL only (the embedded database always appends whole batches).' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
   { env: 'APPEND_LANES', default: '1', meaning: 'Batches of movements in flight at once; players are spread over the lanes and each player\'s events stay in order.' },
   { env: 'APPEND_QUEUE_MAX_EVENTS', default: '50000', meaning: 'Movements waiting to be recorded, at most; beyond it new positions are refused at once with `unavailable` instead of queueing without bound.' },
+  { env: 'APPEND_TIMEOUT_MS', default: '2000', meaning: 'A batch of movements whose append and commit the database has not answered within this long counts as lost on the way: the server asks the database whether it committed (APPEND_OUTCOME_CHECK_MS), refuses new positions with `unavailable` at once until the database answers again, and resumes by itself when it does.' },
   { env: 'APPEND_OUTCOME_CHECK_MS', default: String(DEFAULT_OUTCOME_CHECK_MS), meaning: 'When the reply to a batch\'s COMMIT is lost (the connection failed), how long the server keeps trying to learn from the database whether the batch was recorded; found, it is acknowledged; not found or not learned in time, refused with `unavailable`. PostgreSQL only.' },
   { env: 'WORLD_MIN', default: '-100000', meaning: 'Lowest coordinate on each axis (x, y, z).' },
   { env: 'WORLD_MAX', default: '100000', meaning: 'Highest coordinate on each axis (x, y, z).' },
@@ -101,15 +110,16 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
   { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
-  { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game (on PostgreSQL one of them holds the batch that is gathering, APPEND_PART_INTERVAL_MS).' },
+  { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
   { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried. At least 10. PostgreSQL only.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
   { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
-  { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose.' },
-  { env: 'LOG_FORMAT', default: 'json', meaning: 'json (one object per line) or pretty.' },
+  { env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.' },
+  { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).' },
+  { env: 'LOG_FORMAT', default: 'auto', meaning: 'json (one object per line), pretty (one readable line each, and a start-up banner with the addresses to open), or auto: pretty on a terminal, json otherwise (a pipe, a file, a container log).' },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -188,20 +198,6 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
   return { secret, generated: true };
 }
 
-/**
- * No DATABASE_URL: the server runs on the embedded PostgreSQL (PGlite), whose one session
- * sits behind one pooled connection (so no prepared statements, no advisory locks held
- * on a second connection, no reads in parallel).
- */
-export const usesEmbeddedDatabase = (settings: Settings): boolean => settings.databaseUrl === null;
-
-/**
- * Whether statements run often may be named prepared statements, planned once per pooled
- * connection: not on the embedded database, whose connections share one session, nor for
- * tools that open the event store without settings.
- */
-export const mayPrepareStatements = (settings: Settings | undefined): boolean => settings !== undefined && !usesEmbeddedDatabase(settings);
-
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';
@@ -218,8 +214,8 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {
     throw new SettingsError('LOG_LEVEL', `"${logLevel}" is not one of error, warn, log, debug, verbose`);
   }
-  const logFormat = text(merged, 'LOG_FORMAT', 'json');
-  if (logFormat !== 'json' && logFormat !== 'pretty') throw new SettingsError('LOG_FORMAT', 'must be json or pretty');
+  const logFormat = text(merged, 'LOG_FORMAT', 'auto') as LogFormat;
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new SettingsError('LOG_FORMAT', `"${logFormat}" is not one of auto, json, pretty`);
 
   return {
     host: text(merged, 'HOST', '127.0.0.1'),
@@ -227,6 +223,11 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     databaseUrl: connectionSetting(merged, 'DATABASE_URL', ['postgresql://', 'postgres://', 'socket:'], 'postgresql://user@host:5432/database'),
     databaseSchema: schema,
     databaseIdleTransactionTimeoutMs: number(merged, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 10_000, { min: 0, max: 86_400_000, integer: true }),
+    database: {
+      connectTimeoutMs: number(merged, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, { min: 100, max: 600_000, integer: true }),
+      queryTimeoutMs: number(merged, 'DATABASE_QUERY_TIMEOUT_MS', 10_000, { min: 100, max: 3_600_000, integer: true }),
+      healthTimeoutMs: number(merged, 'HEALTH_DATABASE_TIMEOUT_MS', 800, { min: 50, max: 60_000, integer: true }),
+    },
     dataDir,
     production,
     logLevel,
@@ -242,10 +243,10 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
-      partIntervalMs: number(merged, 'APPEND_PART_INTERVAL_MS', 10, { min: 0, max: 1000 }),
       maxEvents: number(merged, 'APPEND_BATCH_MAX_EVENTS', 5000, { min: 1, max: 50_000, integer: true }),
       maxQueuedEvents: number(merged, 'APPEND_QUEUE_MAX_EVENTS', 50_000, { min: 1, integer: true }),
       lanes: number(merged, 'APPEND_LANES', 1, { min: 1, max: 16, integer: true }),
+      timeoutMs: number(merged, 'APPEND_TIMEOUT_MS', 2_000, { min: 100, max: 600_000, integer: true }),
       outcomeCheckMs: number(merged, 'APPEND_OUTCOME_CHECK_MS', DEFAULT_OUTCOME_CHECK_MS, { min: 0, max: 600_000, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
@@ -268,6 +269,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       .filter(Boolean),
     redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
     clusterRequestTimeoutMs: number(merged, 'CLUSTER_REQUEST_TIMEOUT_MS', 2_000, { min: 100, max: 60_000, integer: true }),
+    shutdownTimeoutMs: number(merged, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 600_000, integer: true }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { BoundedClient } from './bounded-client';
 
 export interface DatabaseTarget {
   url: string;
@@ -11,6 +12,10 @@ export interface DatabaseTarget {
   embedded?: boolean;
   /** PostgreSQL ends a session left idle inside a transaction this long (0 = never); not on the embedded database. */
   idleInTransactionTimeoutMs?: number;
+  /** Opening a connection gives up after this long (0 = never). */
+  connectTimeoutMs?: number;
+  /** Every query's deadline; a connection whose query passes it is closed (see BoundedClient). 0 = none. */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -44,6 +49,13 @@ export function createDataSource(target: DatabaseTarget): DataSource {
       max: target.poolSize ?? 10,
       options: sessionOptions(target),
       application_name: 'waypoint',
+      Client: BoundedClient,
+      connectionTimeoutMillis: target.connectTimeoutMs ?? 0,
+      query_timeout: target.queryTimeoutMs || undefined,
+      // Keepalive finds a peer that vanished (a host that crashed) on an idle connection;
+      // a silent peer that still acknowledges TCP is found by the query deadline instead.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     },
   });
 }

@@ -2,11 +2,14 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
 import { openDatabase } from './data-source';
+import { DatabaseCapabilities, databaseCapabilities } from './database-capabilities';
+import { publishEmbeddedAddress } from './embedded-address';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseConnection {
   dataSource: DataSource;
-  embedded: boolean;
+  /** What the database can do; every choice that depends on it reads this. */
+  capabilities: DatabaseCapabilities;
   close(): Promise<void>;
 }
 
@@ -31,12 +34,17 @@ export async function connectDatabase(settings: Settings, logger = new Logger('D
       poolSize,
       embedded: stopEmbedded !== null,
       idleInTransactionTimeoutMs: settings.databaseIdleTransactionTimeoutMs,
+      connectTimeoutMs: settings.database.connectTimeoutMs,
+      queryTimeoutMs: settings.database.queryTimeoutMs,
     });
     for (const name of ran) logger.log({ message: 'migration applied', migration: name });
+    // Published once migrated, so a CLI command never races the server's migrations.
+    const unpublish = stopEmbedded ? publishEmbeddedAddress(settings.dataDir, url) : () => undefined;
     return {
       dataSource,
-      embedded: stopEmbedded !== null,
+      capabilities: databaseCapabilities(stopEmbedded !== null),
       async close() {
+        unpublish();
         await dataSource.destroy();
         await stopEmbedded?.();
       },

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { DEFAULT_LIVE_EDGE_WAIT_MS, mayPrepareStatements, SETTINGS, Settings, usesEmbeddedDatabase } from '../config/settings';
+import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings } from '../config/settings';
+import { DATABASE_CAPABILITIES, DatabaseCapabilities } from '../database/database-capabilities';
 import { driverPool } from '../database/data-source';
 import { databaseClock, lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
@@ -181,7 +182,7 @@ export class EventQueries {
 
   /** How long a read at the live edge waits for appends in flight (REPLAY_LIVE_EDGE_WAIT_MS). */
   private readonly liveEdgeWaitMs: number;
-  /** See mayPrepareStatements. */
+  /** See DatabaseCapabilities.preparedStatements. */
   private readonly preparedStatements: boolean;
   /**
    * Whether reads look at the live edge: not on the embedded database, whose one session
@@ -191,13 +192,14 @@ export class EventQueries {
 
   constructor(
     private readonly dataSource: DataSource,
+    @Inject(DATABASE_CAPABILITIES) capabilities: DatabaseCapabilities,
     @Optional() @Inject(SETTINGS) settings?: Settings,
   ) {
     this.pool = driverPool(dataSource);
-    this.twoConnections = (this.pool?.options.max ?? 1) > 1;
+    this.twoConnections = capabilities.concurrentSessions && (this.pool?.options.max ?? 1) > 1;
     this.liveEdgeWaitMs = settings?.replayLiveEdgeWaitMs ?? DEFAULT_LIVE_EDGE_WAIT_MS;
-    this.preparedStatements = mayPrepareStatements(settings);
-    this.watchesLiveEdge = !(settings && usesEmbeddedDatabase(settings));
+    this.preparedStatements = capabilities.preparedStatements;
+    this.watchesLiveEdge = capabilities.concurrentSessions;
   }
 
   /** The event a cursor points at, or null when there is none at that position. */

@@ -84,7 +84,7 @@ export class LiveEdgeNotSettled extends Error {
 /**
  * One of the statements above, with its values: as a named prepared statement (each
  * pooled connection plans it once) when `prepared`, else as plain text (the embedded
- * database, whose connections share one session; see mayPrepareStatements).
+ * database, whose connections share one session; see DatabaseCapabilities).
  */
 function statement(named: { name: string; text: string }, prepared: boolean, values: unknown[] = []): { name?: string; text: string; values: unknown[] } {
   return prepared ? { ...named, values } : { text: named.text, values };

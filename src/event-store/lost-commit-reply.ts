@@ -47,11 +47,15 @@ export async function settleLostCommit(pool: Pool, backendPid: number, last: Ver
   const deadline = Date.now() + budgetMs;
   for (;;) {
     try {
+      // Each question has what is left of the budget as its deadline: a database that
+      // went silent fails it in time (BoundedClient), instead of holding the batch forever.
+      const ask = <Row>(text: string, values: unknown[]) =>
+        pool.query({ text, values, query_timeout: Math.max(100, deadline - Date.now()) } as never) as unknown as Promise<{ rows: Row[] }>;
       const left = Math.max(1, deadline - Date.now());
-      await pool.query(END_SESSION, [backendPid, left]);
-      const [{ alive }] = (await pool.query(SESSION_ALIVE, [backendPid])).rows as { alive: boolean }[];
+      await ask(END_SESSION, [backendPid, left]);
+      const [{ alive }] = (await ask<{ alive: boolean }>(SESSION_ALIVE, [backendPid])).rows;
       if (alive) throw new Error(`backend ${backendPid} is still running the append's session`);
-      const { rows } = await pool.query<{ recordedAt: Date }>(EVENT_RECORDED, [last.streamId, last.streamVersion, last.metadata.eventId]);
+      const { rows } = await ask<{ recordedAt: Date }>(EVENT_RECORDED, [last.streamId, last.streamVersion, last.metadata.eventId]);
       return rows[0]?.recordedAt ?? null;
     } catch (error) {
       if (Date.now() + RETRY_EVERY_MS >= deadline) throw new CommitOutcomeUnknown(error);

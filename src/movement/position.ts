@@ -1,4 +1,4 @@
-/** A position on the wire (PROTOCOL.md `Position`). */
+/** A position on the wire (the protocol's `Position`). */
 export interface WirePosition {
   x: number;
   y: number;
@@ -15,6 +15,8 @@ export interface MovementData {
   z: number;
   heading: number;
   seq: number | null;
+  /** The resumable session (auth.clientSession) the movement was sent in, when it was. */
+  clientSession?: string;
 }
 
 export const PLAYER_MOVED = 'PlayerMoved';

@@ -33,6 +33,8 @@ export interface SessionData {
   n?: number;
   /** `auth.format` of the handshake. */
   format?: WireFormat;
+  /** The handshake's auth.clientSession (a resumable session), or null. */
+  clientSession?: string | null;
 }
 
 /** How `players:moved` is sent to a client: v1 JSON arrays, or one packed binary frame. */

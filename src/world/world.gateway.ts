@@ -47,7 +47,12 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (!player) return next(new Error('unauthorized'));
       const format = acceptWireFormat(socket);
       if (!format) return next(new Error('invalid_format'));
+      const clientSession = (socket.handshake.auth as { clientSession?: unknown } | undefined)?.clientSession;
+      if (clientSession !== undefined && clientSession !== null && !isClientSession(clientSession)) {
+        return next(new Error('invalid_client_session'));
+      }
       socket.data.player = player;
+      socket.data.clientSession = clientSession ?? null;
       this.accounts.account(player.id).then(
         (account) => next(account ? undefined : new Error('unauthorized')),
         // The database does not answer: let the connection through, to be refused the
@@ -61,7 +66,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const { player } = socket.data;
     // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
     // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
-    // (docs/benchmarks.md). Bound before any await so no early position is missed.
+    // (docs/performance.md). Bound before any await so no early position is missed.
     socket.on('position', (...args: unknown[]) => {
       // Socket.IO passes the ack, when there is one, as the last argument.
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
@@ -71,7 +76,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     });
     try {
       const takeover = await this.sessions.claim(socket, player);
-      const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover));
+      const welcome = await this.commands.execute(new ConnectPlayer(player, socket.id, takeover, socket.data.clientSession));
       socket.data.position = welcome.position;
       socket.emit('welcome', welcome);
       this.broadcaster.attach(socket.id, welcome.position);
@@ -103,7 +108,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   private async onPosition(socket: PlayerSocket, payload: unknown, ack: Ack | undefined): Promise<void> {
     let outcome: RecordMovementResult;
     try {
-      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now()));
+      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now(), socket.data.clientSession));
     } catch (error) {
       this.logger.error({ message: 'position failed', error: String(error) });
       outcome = { ok: false, error: { code: 'unavailable', message: 'the movement was not recorded; send it again' }, seq: null };
@@ -114,4 +119,9 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       socket.emit('error', { ...outcome.error, seq: outcome.seq });
     }
   }
+}
+
+/** auth.clientSession: 1 to 64 of A-Z, a-z, 0-9, _ and -. */
+function isClientSession(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value);
 }

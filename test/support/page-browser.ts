@@ -1,7 +1,7 @@
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 
-/** Debian's Chromium (CI installs it; see .ci/run). */
+/** Debian's Chromium (npm test installs it when missing: ensure-chromium.js), or CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { SETTINGS, Settings, usesEmbeddedDatabase } from '../../config/settings';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DATABASE_CAPABILITIES, DatabaseCapabilities } from '../../database/database-capabilities';
 import { DataSource } from 'typeorm';
 import { Checkpoint, EventStore, START_OF_ALL } from '../../event-store';
 import { LastPositionProjection } from './last-position.projection';
@@ -28,13 +28,13 @@ export class RebuildLastPositions {
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     private readonly projection: LastPositionProjection,
-    @Optional() @Inject(SETTINGS) private readonly settings?: Settings,
+    @Inject(DATABASE_CAPABILITIES) private readonly capabilities: DatabaseCapabilities,
   ) {}
 
   async run(pageSize = 10_000): Promise<RebuildReport> {
     // The embedded database belongs to one process and serves one connection at a time,
     // so there is no one to lock out (and a held connection would stall the replay).
-    if (this.settings && usesEmbeddedDatabase(this.settings)) return this.replay(pageSize);
+    if (this.capabilities.embedded) return this.replay(pageSize);
     // A session-level lock: taken and released on one dedicated connection, held meanwhile.
     const lock = this.dataSource.createQueryRunner();
     await lock.connect();

@@ -1,117 +1,113 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { SETTINGS, Settings, usesEmbeddedDatabase } from '../../config/settings';
 import { EventBus } from '@nestjs/cqrs';
-import { AppendTransaction, CommitOutcomeUnknown, ConcurrencyError, EventMetadata, EventStore, VersionedNewEvent } from '../../event-store';
-import { movementStreamId } from '../../players/player-streams';
+import { SETTINGS, Settings } from '../../config/settings';
+import { DatabaseStatus, gotNoAnswer } from '../../database/database-status';
+import {
+  AppendNotRecorded,
+  CommitOutcomeUnknown,
+  ConcurrencyError,
+  EventMetadata,
+  EventStore,
+  InlineProjection,
+  VersionedNewEvent,
+} from '../../event-store';
 import { LastPositionProjection } from '../last-position/last-position.projection';
+import { learnRecorded, Mover } from '../movers';
 import { PlayerMoved, PlayersMoved } from '../player-moved.event';
 import { MovementData, PLAYER_MOVED } from '../position';
-import { AppendLane } from './append-lane';
-import { Gathered, GatheringTransaction } from './gathering-transaction';
+import { ClientSessionProjection, resumeKey } from '../resume/client-session.projection';
 
-interface Pending {
-  playerId: string;
-  streamId: string;
-  data: MovementData;
-  metadata: EventMetadata;
-  /** Set once appended into a gathering transaction (not yet committed). */
-  event?: VersionedNewEvent<MovementData>;
-  recordedAt?: number;
-  resolve(): void;
-  reject(error: Error): void;
+/** How a movement handed to the batcher ended. */
+export type Recorded = 'recorded' | 'duplicate';
+
+/** Why the batcher cannot take a movement now. */
+export type Refusal = 'busy' | 'database';
+
+/** A movement given up on: `outcomeUnknown` when it may be stored (its commit's answer was lost). */
+export class MovementNotRecorded extends Error {
+  constructor(
+    readonly outcomeUnknown: boolean,
+    reason: string,
+  ) {
+    super(reason);
+  }
 }
 
-/** A lane's queue and, on PostgreSQL, the transaction its next batch gathers into. */
+interface Pending {
+  mover: Mover;
+  data: MovementData;
+  metadata: EventMetadata;
+  resolve(outcome: Recorded): void;
+  reject(error: MovementNotRecorded): void;
+}
+
+/** One queue of movements, with at most one batch of it being written at a time. */
 interface Lane {
-  lane: AppendLane<Pending>;
-  gathering: GatheringTransaction<Pending> | null;
+  queue: Pending[];
+  writing: boolean;
+  timer: NodeJS.Timeout | null;
+  /** When the pending timer fires (epoch ms). */
+  timerDue: number;
+  lastBegunAt: number;
 }
 
 /**
- * Group commit for movements. Positions arriving within a short window are committed
- * together: on PostgreSQL appended in parts into the batch's open transaction while the
- * window gathers (GatheringTransaction), else in one statement when it ends. Each
- * caller's promise settles only after the commit, so an acknowledged movement is
- * durable; then the batch's PlayerMoved events are published on the EventBus, in order.
+ * Group commit for movements: the step between the rules and the database.
  *
- * Players are spread over APPEND_LANES lanes, each with one batch in flight, so one slow
- * commit does not hold every player back. A player always maps to the same lane, so its
- * stream is still appended strictly in order.
+ * A movement is queued in its player's lane. A lane begins a batch at once after a quiet
+ * spell, else one window (APPEND_BATCH_WINDOW_MS) after its previous batch began, or at
+ * once when APPEND_BATCH_MAX_EVENTS are queued; what arrives while a batch is written
+ * joins the next. The batch is one statement and one commit through the event store's
+ * batch writer, which is bounded in time (APPEND_TIMEOUT_MS). Each movement's promise
+ * settles only after the commit, so an acknowledged movement is durable; then the
+ * batch's PlayerMoved events are published on the EventBus, in order.
  *
- * This node is the single writer of the movement streams of the players connected to it,
- * so it assigns stream versions itself (Marten's "quick append") and the primary key
- * catches the rare writer on another node.
+ * A player always maps to the same lane, and a lane writes one batch at a time, so a
+ * stream is appended strictly in order. This node is the single writer of the movement
+ * streams of the players connected to it and assigns their versions itself; the primary
+ * key catches a writer on another node (a takeover), and the batch is then re-read and
+ * written once more, leaving out resent movements that the other writer already stored.
+ *
+ * When the database does not answer, the batch in flight is settled by the writer
+ * (recorded, not recorded, or outcome unknown), everything queued behind it is refused
+ * at once, and new movements are refused until DatabaseStatus sees the database answer.
  */
 @Injectable()
 export class MovementBatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(MovementBatcher.name);
   private readonly lanes: Lane[];
-  /** Last committed version of each movement stream this node writes. */
-  private readonly versions = new Map<string, number>();
-  /** Streams whose session ended; forgotten once nothing of theirs is queued or in flight. */
-  private readonly released = new Set<string>();
+  private readonly projections: InlineProjection[];
+  /** Movements queued or being written. */
   private queued = 0;
 
   constructor(
     private readonly store: EventStore,
-    private readonly projection: LastPositionProjection,
+    lastPositions: LastPositionProjection,
+    private readonly clientSessions: ClientSessionProjection,
     private readonly eventBus: EventBus,
+    private readonly database: DatabaseStatus,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {
-    const { partIntervalMs, lanes } = settings.appendBatch;
-    const gather = partIntervalMs > 0 && !usesEmbeddedDatabase(settings);
-    this.lanes = Array.from({ length: lanes }, () => this.newLane(gather));
-  }
-
-  private newLane(gather: boolean): Lane {
-    const { windowMs, partIntervalMs, maxEvents } = this.settings.appendBatch;
-    let gathering: GatheringTransaction<Pending> | null = null;
-    const afterCommit = () => {
-      this.forgetReleased();
-      gathering?.soon();
-    };
-    const lane = new AppendLane<Pending>(windowMs, maxEvents, (batch) => this.appendBatch(batch, gathering), afterCommit);
-    if (gather) {
-      gathering = new GatheringTransaction<Pending>(
-        lane,
-        partIntervalMs,
-        maxEvents,
-        () => this.store.beginAppend([this.projection]),
-        (tx, items, versions) => this.appendPart(tx, items, versions),
-        (error) => this.logger.warn({ message: 'appending part of a batch early failed; the batch will be appended whole', error: String(error) }),
-      );
-    }
-    return { lane, gathering };
-  }
-
-  /** Remember a stream's last committed version, unless this node already knows a newer one. */
-  prime(playerId: string, version: number): void {
-    const streamId = movementStreamId(playerId);
-    this.released.delete(streamId);
-    const known = this.versions.get(streamId);
-    if (known === undefined || known < version) this.versions.set(streamId, version);
-  }
-
-  release(playerId: string): void {
-    this.released.add(movementStreamId(playerId));
-    this.forgetReleased();
+    this.projections = [lastPositions, clientSessions];
+    this.lanes = Array.from({ length: settings.appendBatch.lanes }, () => ({ queue: [], writing: false, timer: null, timerDue: 0, lastBegunAt: 0 }));
   }
 
   /**
-   * APPEND_QUEUE_MAX_EVENTS movements are waiting or in flight: the database is not
-   * keeping up, and callers refuse new ones rather than grow memory without bound.
+   * Why a movement cannot be taken now, or null: APPEND_QUEUE_MAX_EVENTS are waiting (the
+   * database is not keeping up), or the database is not answering.
    */
-  get full(): boolean {
-    return this.queued >= this.settings.appendBatch.maxQueuedEvents;
+  refusal(): Refusal | null {
+    if (!this.database.up) return 'database';
+    return this.queued >= this.settings.appendBatch.maxQueuedEvents ? 'busy' : null;
   }
 
-  /** Resolves once the movement is committed (never before); rejects when its batch could not be. */
-  record(playerId: string, data: MovementData, metadata: EventMetadata): Promise<void> {
+  /** Resolves once the movement is committed (never before); rejects with MovementNotRecorded. */
+  record(mover: Mover, data: MovementData, metadata: EventMetadata): Promise<Recorded> {
     this.queued++;
+    const lane = this.laneOf(mover.playerId);
     return new Promise((resolve, reject) => {
-      const { lane, gathering } = this.laneOf(playerId);
-      lane.push({ playerId, streamId: movementStreamId(playerId), data, metadata, resolve, reject });
-      gathering?.soon();
+      lane.queue.push({ mover, data, metadata, resolve, reject });
+      this.schedule(lane);
     });
   }
 
@@ -123,140 +119,170 @@ export class MovementBatcher implements OnApplicationShutdown {
     return this.lanes[Math.abs(hash) % this.lanes.length];
   }
 
-  /** Appends items of the gathering transaction's batch early, in it, with versions continuing `versions`. */
-  private async appendPart(tx: AppendTransaction, items: Pending[], versions: Map<string, number>): Promise<void> {
-    await this.loadUnknownVersions(items);
-    const events = this.assignVersions(items, versions);
-    const { recordedAt } = await tx.append(events);
-    for (let i = 0; i < items.length; i++) {
-      items[i].event = events[i];
-      items[i].recordedAt = recordedAt.getTime();
+  /**
+   * Arms the lane's timer for its next batch, keeping a pending timer that fires no later
+   * than needed. Re-arming it on every arrival instead turns "at once" into "after the
+   * first pause of a millisecond": under load positions arrive closer than that.
+   */
+  private schedule(lane: Lane): void {
+    if (lane.writing || lane.queue.length === 0) return; // the batch being written picks the queue up when it ends
+    const { windowMs, maxEvents } = this.settings.appendBatch;
+    const delay = lane.queue.length >= maxEvents ? 0 : Math.max(0, lane.lastBegunAt + windowMs - Date.now());
+    const due = Date.now() + delay;
+    if (lane.timer) {
+      if (lane.timerDue <= due) return;
+      clearTimeout(lane.timer);
     }
+    lane.timerDue = due;
+    lane.timer = setTimeout(() => void this.writeNextBatch(lane), delay);
   }
 
-  /** Commits a batch: the rest of it into its gathering transaction when it has one, else in one statement. */
-  private async appendBatch(batch: Pending[], gathering: GatheringTransaction<Pending> | null): Promise<void> {
-    const gathered = await gathering?.take();
-    if (gathered) {
-      const committed = await this.commitGathered(batch, gathered);
-      if (committed !== 'retry') return;
-      for (const p of batch) p.event = p.recordedAt = undefined;
+  private async writeNextBatch(lane: Lane): Promise<void> {
+    lane.timer = null;
+    const batch = lane.queue.splice(0, this.settings.appendBatch.maxEvents);
+    if (batch.length === 0) return;
+    lane.lastBegunAt = Date.now();
+    lane.writing = true;
+    try {
+      await this.write(batch);
+    } finally {
+      lane.writing = false;
     }
-    await this.appendWithRetry(batch);
+    this.schedule(lane);
+  }
+
+  /** Writes one batch and settles every movement of it. */
+  private async write(batch: Pending[]): Promise<void> {
+    if (!this.database.up) return this.refuse(batch, new MovementNotRecorded(false, 'the database is not answering'));
+    let todo = this.withoutKnownDuplicates(batch);
+    if (todo.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      let events: VersionedNewEvent<MovementData>[];
+      let recordedAt: Date;
+      try {
+        await this.readUnknownVersions(todo);
+        events = this.assignVersions(todo);
+        ({ recordedAt } = await this.store.appendBatch(events, this.projections));
+      } catch (error) {
+        if (error instanceof ConcurrencyError && attempt === 1) {
+          // Another node wrote to one of these streams (a takeover across nodes).
+          this.logger.warn({ message: 'stream version clash, re-reading versions', streams: error.streamIds.length });
+          todo = await this.afterClash(todo, error.streamIds).catch((reread) => {
+            this.refuse(todo, this.notRecorded(reread));
+            return [];
+          });
+          if (todo.length === 0) return;
+          continue;
+        }
+        return this.refuse(todo, this.notRecorded(error));
+      }
+      this.database.answered();
+      return this.recorded(todo, events, recordedAt.getTime());
+    }
   }
 
   /**
-   * Appends what the gathering transaction does not hold yet and commits. 'retry' when
-   * it failed before COMMIT was sent (nothing of it is recorded, so the batch may be
-   * appended again whole); a failed COMMIT rejects the batch instead, since whether it
-   * was recorded is then unknown and appending it again could record it twice.
+   * After a version clash: the streams' versions as stored now, then (in that order, so a
+   * commit in between can only cause another clash, never a double) the highest seq
+   * stored per resumable session; resent movements already stored are answered as
+   * duplicates and left out.
    */
-  private async commitGathered(batch: Pending[], gathered: Gathered): Promise<'done' | 'retry'> {
-    const { tx } = gathered;
-    if (gathered.failed || !tx) {
-      await tx?.rollback();
-      return 'retry';
+  private async afterClash(batch: Pending[], streamIds: string[]): Promise<Pending[]> {
+    const clashed = new Set(streamIds);
+    for (const p of batch) if (clashed.has(p.mover.streamId)) p.mover.version = undefined;
+    await this.readUnknownVersions(batch);
+    const resumable = batch.filter((p) => p.data.clientSession !== undefined);
+    const stored = await this.clientSessions.lastSeqs(resumable.map((p) => ({ playerId: p.mover.playerId, clientSession: p.data.clientSession! })));
+    for (const p of resumable) {
+      const last = stored.get(resumeKey(p.mover.playerId, p.data.clientSession!));
+      if (last !== undefined) learnRecorded(p.mover.resume(p.data.clientSession!), last);
     }
-    try {
-      await this.appendPart(tx, batch.slice(gathered.count), gathered.versions);
-    } catch (error) {
-      this.logger.warn({ message: 'appending the rest of a gathered batch failed; appending it whole', error: String(error) });
-      await tx.rollback();
-      return 'retry';
-    }
-    try {
-      await tx.commit();
-    } catch (error) {
-      this.rejectBatch(batch, error);
-      return 'done';
-    }
-    this.recorded(batch);
-    return 'done';
+    return this.withoutKnownDuplicates(batch);
   }
 
-  private async appendWithRetry(batch: Pending[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      await this.loadUnknownVersions(batch);
-      const events = this.assignVersions(batch);
-      let recordedAt: Date;
-      try {
-        ({ recordedAt } = await this.store.appendBatch(events, [this.projection]));
-      } catch (error) {
-        if (error instanceof ConcurrencyError && attempt === 1) {
-          // Another node wrote to one of these streams (a takeover across nodes): re-read and retry once.
-          this.logger.warn({ message: 'stream version clash, re-reading versions', streams: error.streamIds.length });
-          for (const id of error.streamIds) this.versions.delete(id);
-          continue;
-        }
-        this.rejectBatch(batch, error);
-        return;
-      }
-      for (let i = 0; i < batch.length; i++) {
-        batch[i].event = events[i];
-        batch[i].recordedAt = recordedAt.getTime();
-      }
-      this.recorded(batch);
-      return;
+  /**
+   * Answers as duplicates the resent movements at or below what their session knows
+   * recorded: learned from the store after a clash, this covers the movements queued
+   * behind the clashing batch too.
+   */
+  private withoutKnownDuplicates(batch: Pending[]): Pending[] {
+    const rest: Pending[] = [];
+    for (const p of batch) {
+      const cs = p.data.clientSession;
+      const recorded = cs === undefined ? null : (p.mover.resumes.get(cs)?.recorded ?? null);
+      if (recorded !== null && p.data.seq !== null && p.data.seq <= recorded) {
+        this.queued--;
+        p.resolve('duplicate');
+      } else rest.push(p);
     }
+    return rest;
   }
 
-  private rejectBatch(batch: Pending[], error: unknown): void {
-    this.logger.error({ message: 'movement batch not recorded', events: batch.length, error: String(error) });
-    // Whether an unknown outcome or a refusal, callers tell their clients which.
-    const failure = error instanceof CommitOutcomeUnknown ? error : new Error('movement not recorded: the database did not accept the batch');
+  /** What a failed batch tells its movements; a database that did not answer is reported down. */
+  private notRecorded(error: unknown): MovementNotRecorded {
+    this.logger.error({ message: 'movement batch not recorded', error: String(error) });
+    if (error instanceof CommitOutcomeUnknown) {
+      this.database.down(error);
+      return new MovementNotRecorded(true, error.message);
+    }
+    if (error instanceof AppendNotRecorded ? error.noAnswer : gotNoAnswer(error)) this.database.down(error);
+    return new MovementNotRecorded(false, error instanceof Error ? error.message : String(error));
+  }
+
+  private refuse(batch: Pending[], failure: MovementNotRecorded): void {
     this.queued -= batch.length;
     for (const p of batch) p.reject(failure);
+    // Nothing queued behind a database that does not answer waits for it.
+    if (!this.database.up) {
+      for (const lane of this.lanes) {
+        const waiting = lane.queue.splice(0);
+        this.queued -= waiting.length;
+        for (const p of waiting) p.reject(new MovementNotRecorded(false, 'the database is not answering'));
+      }
+    }
   }
 
   /** The batch is committed: remember its versions, acknowledge it, and only now tell anyone of it. */
-  private recorded(batch: Pending[]): void {
+  private recorded(batch: Pending[], events: VersionedNewEvent<MovementData>[], recordedAt: number): void {
     this.queued -= batch.length;
     const moves = new Array<PlayerMoved>(batch.length);
     for (let i = 0; i < batch.length; i++) {
-      const p = batch[i];
-      const e = p.event!;
-      this.versions.set(e.streamId, e.streamVersion);
-      moves[i] = new PlayerMoved(p.playerId, e.data, p.recordedAt!, e.streamVersion);
-      p.resolve();
+      const { mover, resolve } = batch[i];
+      const { data, streamVersion } = events[i];
+      if (mover.version === undefined || mover.version < streamVersion) mover.version = streamVersion;
+      moves[i] = new PlayerMoved(mover.playerId, data, recordedAt, streamVersion);
+      resolve('recorded');
     }
     this.eventBus.publish(new PlayersMoved(moves));
   }
 
-  private async loadUnknownVersions(batch: Pending[]): Promise<void> {
-    const unknown = [...new Set(batch.filter((p) => !this.versions.has(p.streamId)).map((p) => p.streamId))];
+  private async readUnknownVersions(batch: Pending[]): Promise<void> {
+    const unknown = [...new Set(batch.filter((p) => p.mover.version === undefined).map((p) => p.mover))];
     if (unknown.length === 0) return;
-    for (const [id, version] of await this.store.streamVersions(unknown)) this.versions.set(id, version);
+    const versions = await this.store.streamVersions(unknown.map((m) => m.streamId));
+    for (const mover of unknown) mover.version = versions.get(mover.streamId) ?? 0;
   }
 
-  /**
-   * Consecutive versions after the last committed one, continuing those already assigned
-   * in `next` (earlier parts of the same transaction); nothing is kept in `versions`
-   * until the commit succeeds.
-   */
-  private assignVersions(batch: Pending[], next = new Map<string, number>()): VersionedNewEvent<MovementData>[] {
-    return batch.map((p) => {
-      const version = (next.get(p.streamId) ?? this.versions.get(p.streamId)!) + 1;
-      next.set(p.streamId, version);
-      return { streamId: p.streamId, streamVersion: version, type: PLAYER_MOVED, data: p.data, metadata: p.metadata };
+  /** Consecutive versions after each stream's last committed one; kept on the Mover only once committed. */
+  private assignVersions(batch: Pending[]): VersionedNewEvent<MovementData>[] {
+    const next = new Map<Mover, number>();
+    return batch.map(({ mover, data, metadata }) => {
+      const version = (next.get(mover) ?? mover.version!) + 1;
+      next.set(mover, version);
+      return { streamId: mover.streamId, streamVersion: version, type: PLAYER_MOVED, data, metadata };
     });
   }
 
-  private forgetReleased(): void {
-    if (this.released.size === 0) return;
-    const busy = new Set<string>();
-    for (const { lane } of this.lanes) {
-      for (const p of lane.queue) busy.add(p.streamId);
-      for (const p of lane.inFlight) busy.add(p.streamId);
-    }
-    for (const id of this.released) {
-      if (busy.has(id)) continue;
-      this.versions.delete(id);
-      this.released.delete(id);
-    }
-  }
-
-  /** Drain on shutdown: everything queued is committed (and acked) before the database closes. */
+  /** Drain on shutdown: everything queued is written (and acked or refused) before the database closes. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.lanes.map(({ lane }) => lane.drain()));
+    for (const lane of this.lanes) {
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = null;
+    }
+    while (this.queued > 0) {
+      const idle = this.lanes.filter((lane) => !lane.writing && lane.queue.length > 0);
+      await Promise.all(idle.map((lane) => this.writeNextBatch(lane)));
+      if (idle.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 }

@@ -42,7 +42,7 @@ export class SeveralArguments {
  * a database. Every message costs a token, valid or not, so a flood of garbage is
  * rate limited like a flood of moves.
  */
-export function decideMovement(payload: unknown, state: MotionState, limits: MovementLimits, now: number): MovementDecision {
+export function decideMovement(payload: unknown, state: MotionState, limits: MovementLimits, now: number, seqRequired = false): MovementDecision {
   const { perSecond, burst } = limits.rateLimit;
   const tokens = Math.min(burst, state.tokens + ((now - state.refilledAt) / 1000) * perSecond);
   const seq = echoableSeq(payload);
@@ -64,6 +64,9 @@ export function decideMovement(payload: unknown, state: MotionState, limits: Mov
     return reject('invalid_position', why, seq, charged);
   }
   const movement = shape;
+  if (seqRequired && movement.seq === null) {
+    return reject('invalid_position', 'seq is required on every position of a resumable session (auth.clientSession)', seq, charged);
+  }
 
   const { min, max } = limits.world;
   for (const axis of ['x', 'y', 'z'] as const) {

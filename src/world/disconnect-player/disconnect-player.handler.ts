@@ -1,8 +1,7 @@
 import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
 import { eventMetadata } from '../../common/event-metadata';
 import { EventStore } from '../../event-store';
-import { MotionStates } from '../../movement/record-movement/motion-states';
-import { MovementBatcher } from '../../movement/record-movement/movement-batcher';
+import { Movers } from '../../movement/movers';
 import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
 import { playerStreamId } from '../../players/player-streams';
 import { OnlinePlayers } from '../online-players';
@@ -15,8 +14,7 @@ export class DisconnectPlayerHandler implements ICommandHandler<DisconnectPlayer
   constructor(
     private readonly store: EventStore,
     private readonly online: OnlinePlayers,
-    private readonly motions: MotionStates,
-    private readonly batcher: MovementBatcher,
+    private readonly movers: Movers,
     private readonly eventBus: EventBus,
     private readonly numbers: PlayerNumbers,
   ) {}
@@ -24,9 +22,8 @@ export class DisconnectPlayerHandler implements ICommandHandler<DisconnectPlayer
   async execute({ player, sessionId, reason }: DisconnectPlayer): Promise<void> {
     // A session closed by a takeover leaves the player online in the newer session.
     const wentOffline = this.online.release(player.id, sessionId);
+    this.movers.leave(player.id, sessionId);
     if (wentOffline) {
-      this.motions.forget(player.id);
-      this.batcher.release(player.id);
       this.eventBus.publish(new PlayerLeft(player.id));
       await this.numbers.release(player.id, sessionId);
     }
