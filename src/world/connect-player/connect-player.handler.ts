@@ -30,7 +30,8 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
   ) {}
 
   async execute({ player, sessionId, takeover, clientSession }: ConnectPlayer): Promise<Welcome> {
-    const n = await this.numbers.claim(player.id, sessionId);
+    const claimed = this.numbers.claim(player.id, sessionId);
+    const n = typeof claimed === 'number' ? claimed : await claimed;
     // On the socket at once, so other nodes list the player with it (SessionDirectory.others).
     const socket = this.io.server?.sockets.sockets.get(sessionId);
     if (socket) socket.data.n = n;
