@@ -74,6 +74,8 @@ describe('the client library against the server', () => {
     });
     clients.push(client);
     client.on('state', (s) => states.push(s));
+    const resumes: unknown[] = [];
+    client.on('welcome', (w) => resumes.push(w.resume));
     try {
       client.connect();
       await eventually(() => client.state === 'online', 5000, 'online');
@@ -95,13 +97,18 @@ describe('the client library against the server', () => {
       expect(again[again.length - 1]).toBe(10);
       expect(again).toEqual(Array.from({ length: again.length }, (_, i) => 11 - again.length + i));
       expect(again.length).toBeGreaterThanOrEqual(4);
+      // The server said which were recorded; the library sent again only those after.
+      expect(resumes).toEqual([
+        { clientSession: client.clientSession, lastSeq: null },
+        { clientSession: client.clientSession, lastSeq: again[0] - 1 },
+      ]);
       expect(sent.filter((s) => s.welcomes === 1).map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6]);
       // Exponential backoff while the link stayed down: 100, 200, 400 … ms.
       const waits = states.filter((s) => s.retryInMs !== undefined).map((s) => s.retryInMs);
       expect(waits.slice(0, 3)).toEqual([100, 200, 400]);
       expect(serverSocketOf(server, me.player.id)!.handshake.auth.clientSession).toBe(client.clientSession);
-      // Every seq is recorded (this server does not deduplicate yet: a resent one may be there twice).
-      const rows = await server.dataSource.query(`SELECT DISTINCT (data->>'seq')::int AS seq FROM events WHERE stream_id = $1 ORDER BY 1`, [
+      // Every seq recorded exactly once: what welcome.resume said was recorded was not sent again.
+      const rows = await server.dataSource.query(`SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = $1 ORDER BY stream_version`, [
         `movement-${me.player.id}`,
       ]);
       expect(rows.map((r: { seq: number }) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

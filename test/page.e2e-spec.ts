@@ -262,9 +262,9 @@ describe('the game page at / in a real browser', () => {
       const statuses: string[] = await page.evaluate(() => (window as any).statuses);
       expect(statuses).toContain(`reconnecting…, ${waiting} moves waiting`);
       expect(statuses[statuses.length - 1]).toBe('connected');
-      // Every move the page numbered is recorded (this server does not deduplicate a resend yet).
+      // Every move the page numbered is recorded, once.
       const seqs: { seq: number }[] = await server.dataSource.query(
-        `SELECT DISTINCT (data->>'seq')::int AS seq FROM events WHERE stream_id = 'movement-' || $1 AND type = 'PlayerMoved' ORDER BY 1`,
+        `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = 'movement-' || $1 AND type = 'PlayerMoved' ORDER BY stream_version`,
         [self.id],
       );
       const last = await page.evaluate(() => (window as any).waypoint.seq);
