@@ -11,10 +11,19 @@ const placeOf = ({ x, y, z, heading }) => ({ x, y, z, heading });
  * connection is down are kept and sent once it is back; the library reconnects by itself.
  *
  * `on.status(text, kind)` reports the connection and rejected moves; `on.ended(reason)`
- * fires once when the session cannot go on: 'unauthorized' or 'replaced'.
+ * fires once when the session cannot go on: 'unauthorized' or 'replaced'. `resumeFrom`
+ * (a `snapshot()` of the same player's session before a reload) continues that client
+ * session: the server says what it recorded, and only the rest is sent again.
  */
-export function openSession(token, world, on) {
-  const client = new WaypointClient({ url: location.origin, token, io });
+export function openSession(token, world, on, resumeFrom = null) {
+  const client = new WaypointClient({
+    url: location.origin,
+    token,
+    io,
+    clientSession: resumeFrom?.clientSession,
+    firstSeq: resumeFrom?.nextSeq,
+    pending: resumeFrom?.pending,
+  });
   let welcomed = false;
   let ended = false;
   let seq = 0;
@@ -25,7 +34,7 @@ export function openSession(token, world, on) {
   // moves sent and not yet answered, by seq.
   let lastAccepted = null;
   let lastSent = null;
-  const unanswered = new Map();
+  const unanswered = new Map((resumeFrom?.pending ?? []).map(({ seq, ...place }) => [seq, placeOf(place)]));
 
   client.on('welcome', (welcome) => {
     // After a reconnect the page stays where it is: its waiting moves go to the server now.
@@ -103,6 +112,8 @@ export function openSession(token, world, on) {
     // Moving goes on while the connection is down: the moves wait and are sent when it is back.
     canMove: () => !ended && world.self !== null,
     sendIfMoved,
+    /** The client session and the moves still waiting, to carry over a reload. */
+    snapshot: () => client.snapshot(),
     /** Where to draw the other players now: interpolated, about one tick behind. */
     poses: () => client.poses(),
     get seq() {

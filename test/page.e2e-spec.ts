@@ -338,7 +338,7 @@ describe('the game page at / in a real browser', () => {
     expect(await page.evaluate(() => (window as any).waypoint.self)).toBeNull();
   });
 
-  it('starts at the last recorded position after a reload and a new login', async () => {
+  it('keeps the login over a reload and goes on in the same client session, recording no move twice', async () => {
     const page = await open();
     const username = uniqueName('page');
     const self = await registerThroughForm(page, username);
@@ -348,16 +348,37 @@ describe('the game page at / in a real browser', () => {
     const last = (await lastRecordedMove(server.dataSource, self.id))!;
     expect(last.x).toBeLessThan(0);
     expect(last.y).toBeGreaterThan(0);
+    const clientSession = serverSocketOf(server, self.id)!.handshake.auth.clientSession;
+    expect(clientSession).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
 
+    // Straight back into the game, where the server has the player, in the same client session.
+    await page.reload();
+    await waitUntilPlaying(page);
+    expect(await page.isHidden('#login-form')).toBe(true);
+    expect(await pagePosition(page)).toEqual(placeOf(last));
+    const shown = `x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`;
+    expect(await hudText(page, '#coords', shown)).toContain(shown);
+    await eventually(async () => serverSocketOf(server, self.id)?.handshake.auth.clientSession, (cs) => cs === clientSession, 'the reloaded page in the same client session');
+
+    // Its seqs go on from there: every move recorded once, in order.
+    await holdKey(page, 'ArrowRight', 300);
+    await settledOnServer(page, self.id);
+    const rows: { seq: number }[] = await server.dataSource.query(
+      `SELECT (data->>'seq')::int AS seq FROM events WHERE stream_id = 'movement-' || $1 AND type = 'PlayerMoved' ORDER BY stream_version`,
+      [self.id],
+    );
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect(rows.length).toBeGreaterThan(last.seq!);
+
+    // Logging out forgets the login: the next load shows the form, and logging in starts where the player was.
+    const before = (await lastRecordedMove(server.dataSource, self.id))!;
+    await page.click('#logout');
     await page.reload();
     await page.locator('#login-form').waitFor();
     expect(await page.evaluate(() => (window as any).waypoint.self)).toBeNull();
     await submitForm(page, 'login', username, PASSWORD);
     await waitUntilPlaying(page);
-
-    expect(await pagePosition(page)).toEqual(placeOf(last));
-    const shown = `x ${last.x.toFixed(1)}  y ${last.y.toFixed(1)}`;
-    expect(await hudText(page, '#coords', shown)).toContain(shown);
+    expect(await pagePosition(page)).toEqual(placeOf(before));
   });
 
   it('says "signed in elsewhere" when another session takes over, and stops sending', async () => {

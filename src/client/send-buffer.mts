@@ -17,12 +17,18 @@ export class SendBuffer {
   private readonly waiting: OutgoingPosition[] = [];
   private lastSeq: number;
 
-  /** `firstSeq`: the seq of the first position (seqs must increase within a client session). */
+  /**
+   * `firstSeq`: the seq of the first position (seqs must increase within a client session).
+   * `pending`: positions an earlier holder of the client session left unacknowledged (a
+   * reloaded page), kept to be sent first; new seqs continue above them.
+   */
   constructor(
     private readonly maxWaiting: number,
     firstSeq = 1,
+    pending: readonly OutgoingPosition[] = [],
   ) {
-    this.lastSeq = firstSeq - 1;
+    this.waiting.push(...[...pending].sort((a, b) => a.seq - b.seq).slice(-maxWaiting));
+    this.lastSeq = Math.max(firstSeq - 1, ...this.waiting.map((p) => p.seq));
   }
 
   /**
@@ -54,6 +60,11 @@ export class SendBuffer {
       if (lastSeq > this.lastSeq) this.lastSeq = lastSeq;
     }
     return [...this.waiting];
+  }
+
+  /** The seq the next position gets. */
+  get nextSeq(): number {
+    return this.lastSeq + 1;
   }
 
   get size(): number {

@@ -30,6 +30,14 @@ describe('SendBuffer', () => {
     expect(buffer.add({ x: 0, y: 0 }).entry.seq).toBe(42);
   });
 
+  it('starts from what an earlier holder of the client session left waiting, and numbers on above it', () => {
+    const buffer = new SendBuffer(10, 3, [{ x: 2, y: 0, seq: 8 }, { x: 1, y: 0, seq: 7 }]);
+    expect(buffer.pending().map((p) => p.seq)).toEqual([7, 8]);
+    expect(buffer.nextSeq).toBe(9);
+    expect(buffer.add({ x: 3, y: 0 }).entry.seq).toBe(9);
+    expect(new SendBuffer(10, 20, [{ x: 0, y: 0, seq: 4 }]).nextSeq).toBe(20);
+  });
+
   it('drops the oldest waiting position when full', () => {
     const buffer = new SendBuffer(2);
     buffer.add({ x: 1, y: 0 });

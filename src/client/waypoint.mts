@@ -39,6 +39,8 @@ export interface WaypointOptions {
   clientSession?: string;
   /** The seq of the first position sent; default 1. Seqs increase within a client session. */
   firstSeq?: number;
+  /** Positions an earlier holder of `clientSession` left unacknowledged (`snapshot().pending`), sent first. */
+  pending?: OutgoingPosition[];
   /** Default `['websocket', 'polling']` (WebSocket first, long-polling only if it cannot connect). */
   transports?: string[];
   /** Reconnect backoff: the first wait, the largest, and the factor between attempts. Default 250 ms, 10 s, 2. */
@@ -129,7 +131,7 @@ export class WaypointClient {
   constructor(private readonly options: WaypointOptions) {
     this.clientSession = options.clientSession ?? newClientSession();
     this.format = options.format ?? 'packed';
-    this.buffer = new SendBuffer(options.maxWaiting ?? 1000, options.firstSeq ?? 1);
+    this.buffer = new SendBuffer(options.maxWaiting ?? 1000, options.firstSeq ?? 1, options.pending);
     this.interpolator = new SnapshotInterpolator<string>(options.interpolation);
     this.backoff = { initialMs: 250, maxMs: 10_000, factor: 2, ...options.backoff };
     this.socket = options.io(options.url, {
@@ -192,6 +194,14 @@ export class WaypointClient {
   /** The positions not yet acknowledged, oldest first. */
   pending(): readonly OutgoingPosition[] {
     return this.buffer.pending();
+  }
+
+  /**
+   * What a page needs to carry this client session over a reload: pass it back as
+   * `clientSession`, `firstSeq` and `pending` (e.g. kept in sessionStorage).
+   */
+  snapshot(): { clientSession: string; nextSeq: number; pending: OutgoingPosition[] } {
+    return { clientSession: this.clientSession, nextSeq: this.buffer.nextSeq, pending: this.buffer.pending().map((p) => ({ ...p })) };
   }
 
   /** Where to draw every other player at `now`: interpolated, about one tick behind. */
