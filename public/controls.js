@@ -1,4 +1,4 @@
-/** Keyboard input and the movement it makes. World y grows upwards (north), like the heading angle. */
+/** Keyboard and pointer input and the movement they make. World y grows upwards (north), like the heading angle. */
 
 const DIRECTIONS = {
   ArrowUp: [0, 1],
@@ -48,6 +48,52 @@ export function createKeyboard(target = window) {
       target.removeEventListener('keydown', keydown);
       target.removeEventListener('keyup', keyup);
       target.removeEventListener('blur', blur);
+    },
+  };
+}
+
+/** Closer to the player than this (CSS px), a held finger does not move them: no jitter on the spot. */
+const DEAD_ZONE_PX = 14;
+
+/**
+ * A finger (or mouse button, or pen) held on the map walks the player towards it: the
+ * player is drawn at the map's centre, so the direction is from the centre to the pointer.
+ * `direction()` is a unit vector in world axes (y up) or null.
+ */
+export function createPointer(canvas) {
+  let held = null; // {id, x, y} in CSS px relative to the canvas
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return { id: event.pointerId, x: event.clientX - box.left - box.width / 2, y: event.clientY - box.top - box.height / 2 };
+  };
+  const down = (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    canvas.setPointerCapture?.(event.pointerId);
+    held = at(event);
+  };
+  const move = (event) => {
+    if (held?.id === event.pointerId) held = at(event);
+  };
+  const up = (event) => {
+    if (held?.id === event.pointerId) held = null;
+  };
+  canvas.addEventListener('pointerdown', down);
+  canvas.addEventListener('pointermove', move);
+  canvas.addEventListener('pointerup', up);
+  canvas.addEventListener('pointercancel', up);
+  return {
+    direction() {
+      if (!held) return null;
+      const length = Math.hypot(held.x, held.y);
+      return length < DEAD_ZONE_PX ? null : { dx: held.x / length, dy: -held.y / length };
+    },
+    detach() {
+      held = null;
+      canvas.removeEventListener('pointerdown', down);
+      canvas.removeEventListener('pointermove', move);
+      canvas.removeEventListener('pointerup', up);
+      canvas.removeEventListener('pointercancel', up);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { login, register } from './auth.js';
-import { advance, createKeyboard } from './controls.js';
+import { advance, createKeyboard, createPointer } from './controls.js';
 import { createRenderer, formatDistance } from './render.js';
 import { openSession } from './session.js';
 import { createWorld } from './world.js';
@@ -99,10 +99,11 @@ function startGame(token, playerId) {
   $('banner').hidden = true;
   const world = createWorld();
   const keyboard = createKeyboard();
+  const pointer = createPointer($('world'));
   const renderer = createRenderer($('world'));
   const stored = readStored(SESSION_KEY);
   const session = openSession(token, world, { status: setStatus, ended: onEnded }, stored?.playerId === playerId ? stored : null);
-  game = { world, keyboard, session, playerId, zoom: ZOOM.start, status: { base: 'connecting…', shown: 'connecting…' }, timers: [] };
+  game = { world, keyboard, pointer, session, playerId, zoom: ZOOM.start, status: { base: 'connecting…', shown: 'connecting…' }, timers: [] };
   setStatus('connecting…', 'info');
   game.timers.push(setInterval(() => session.sendIfMoved(), SEND_INTERVAL_MS));
   game.timers.push(setInterval(() => renderRoster(world), ROSTER_INTERVAL_MS));
@@ -114,7 +115,7 @@ function startGame(token, playerId) {
     // Capped so a tab that slept for a while does not jump the player across the map.
     const seconds = Math.min((now - lastFrame) / 1000, 0.25);
     lastFrame = now;
-    const direction = keyboard.direction();
+    const direction = keyboard.direction() ?? pointer.direction();
     if (direction && session.canMove()) world.position = advance(world.position, direction, seconds, world.bounds);
     const poses = session.poses();
     game.drawn = poses;
@@ -131,6 +132,7 @@ function stopGame() {
   for (const timer of game.timers) clearInterval(timer);
   clearTimeout(game.errorTimer);
   game.keyboard.detach();
+  game.pointer.detach();
   game.session.close();
   game = null;
 }
@@ -144,6 +146,7 @@ function onEnded(reason) {
   const text = 'Signed in elsewhere';
   setStatus('signed in elsewhere', 'warning');
   game.keyboard.detach();
+  game.pointer.detach();
   cancelAnimationFrame(game.frame);
   $('banner-text').textContent = text;
   $('banner').hidden = false;

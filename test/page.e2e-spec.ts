@@ -276,6 +276,37 @@ describe('the game page at / in a real browser', () => {
     }
   });
 
+  it('fits a phone (390×844) with the map across the screen, and walks where a finger is held', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+    try {
+      const game = await openGame(phone, server.url);
+      opened.push(game);
+      const { page } = game;
+      const self = await registerThroughForm(page);
+      const map = (await page.locator('#world').boundingBox())!;
+      expect(map.width).toBeGreaterThanOrEqual(380);
+      expect(map.height).toBeGreaterThanOrEqual(400);
+      // Nothing sticks out sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+      // A finger held right of and above the player (drawn at the map's centre) for 400 ms.
+      const cdp = await phone.newCDPSession(page);
+      const finger = { x: map.x + map.width / 2 + 120, y: map.y + map.height / 2 - 120 };
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [finger] });
+      await page.waitForTimeout(400);
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      const moved = await settledOnServer(page, self.id);
+      expect(moved.x).toBeGreaterThan(30);
+      expect(moved.y).toBeGreaterThan(30);
+      expect(moved.heading).toBeCloseTo(Math.PI / 4, 1);
+      // Released: the player stays.
+      await page.waitForTimeout(200);
+      expect(await pagePosition(page)).toEqual(placeOf(moved));
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('connects over WebSocket, and falls back to long-polling where WebSocket cannot connect', async () => {
     // The transport the connection began on (the handshake's query names it) and the one it uses now.
     const transportsOf = (playerId: string) => {
