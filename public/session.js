@@ -2,6 +2,7 @@ import { io } from '/socket.io/socket.io.esm.min.js';
 import { WaypointClient } from '/client/waypoint.js';
 import { applyJoined, applyLeft, applyMoved, applyWelcome } from './world.js';
 
+const ORIGIN = { x: 0, y: 0, z: 0, heading: 0 };
 const samePlace = (a, b) => a.x === b.x && a.y === b.y && a.z === b.z && a.heading === b.heading;
 const placeOf = ({ x, y, z, heading }) => ({ x, y, z, heading });
 
@@ -40,7 +41,12 @@ export function openSession(token, world, on, resumeFrom = null) {
     // After a reconnect the page stays where it is: its waiting moves go to the server now.
     const resumed = world.self !== null;
     applyWelcome(world, welcome, { keepPosition: resumed });
-    if (!resumed) lastAccepted = lastSent = placeOf(world.position);
+    // A new player is placed at a spawn point (world.js) the server has not heard of yet: it
+    // goes out as the first move; until it is accepted, the server has the player at the origin.
+    if (!resumed) {
+      lastAccepted = placeOf(welcome.position ?? ORIGIN);
+      lastSent = lastAccepted;
+    }
     welcomed = true;
     flushing = client.waiting > 0;
     showConnection();
