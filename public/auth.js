@@ -1,4 +1,4 @@
-/** The account calls of PROTOCOL.md (HTTP section). Each throws an Error carrying the server's own message. */
+/** The account calls of docs/protocol.md (HTTP section). Each throws an Error carrying the server's own message. */
 
 async function postJson(path, body) {
   let response;

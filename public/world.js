@@ -1,6 +1,6 @@
 /**
  * What this client knows of the world: who it is, where it is, and the other players
- * online, kept current from the Socket.IO events of PROTOCOL.md.
+ * online, kept current from the Socket.IO events of docs/protocol.md.
  */
 
 // A player who has never moved has no stored position (the server's origin).

@@ -8,7 +8,8 @@ import { DATABASE_CAPABILITIES } from './database/database-capabilities';
 import { DatabaseConnection } from './database/database-connection';
 import { DatabaseStatus } from './database/database-status';
 import { EventStoreModule } from './event-store';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MovementModule } from './movement/movement.module';
 import { ReplayModule } from './replay/replay.module';
 import { RolesModule } from './roles/roles.module';
@@ -21,8 +22,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule],
-      controllers: [HealthController],
+      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule, HealthModule],
       providers: [
         { provide: SETTINGS, useValue: settings },
         { provide: DataSource, useValue: database.dataSource },

@@ -10,10 +10,14 @@ import { ConfiguredIoAdapter } from './common/configured-io.adapter';
 import { HttpErrorFilter } from './common/http-exception.filter';
 import { assertRedisReachable } from './common/cluster-redis';
 import { limitRequestHeads } from './common/http-client-errors';
+import { verifyJsonBody } from './common/json-body-rules';
 import { createLogger } from './common/logger';
 import { requestLogging } from './common/request-log';
 import { Settings } from './config/settings';
 import { connectDatabase, DatabaseConnection } from './database/database-connection';
+import { httpMetrics } from './metrics/http-metrics.middleware';
+import { WaypointMetrics } from './metrics/waypoint-metrics';
+import { liveOpenApiExamples } from './replay/openapi-examples';
 
 export interface RunningWaypoint {
   app: INestApplication;
@@ -77,12 +81,15 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       logger,
       bodyParser: false,
     });
+    app.use(httpMetrics(app.get(WaypointMetrics)));
     app.use(requestLogging(logger.pino));
-    app.useBodyParser('json', { limit: settings.maxHttpBodyBytes });
+    // express.json itself rather than useBodyParser, which keeps `verify` for Nest's rawBody option.
+    app.use(express.json({ limit: settings.maxHttpBodyBytes, verify: verifyJsonBody(settings.maxJsonBodyDepth) }));
     limitRequestHeads(app.getHttpServer(), settings.maxHttpHeaderBytes);
     // No ETag on generated answers: Express hashed every body (2 MB for a replay page) for a
     // header no client revalidates with; static files keep their own (serve-static).
     app.set('etag', false);
+    if (settings.trustProxy !== null) app.set('trust proxy', settings.trustProxy);
     app.useWebSocketAdapter(new ConfiguredIoAdapter(app, settings));
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     app.useGlobalFilters(new HttpErrorFilter());
@@ -94,7 +101,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
       .setVersion('1')
       .addBearerAuth()
       .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json' });
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app!, openApi), { jsonDocumentUrl: 'docs-json', patchDocumentOnRequest: liveOpenApiExamples(app) });
     await app.listen(settings.port, settings.host);
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     settings = loadSettings(process.env, process.argv.slice(2));
   } catch (error) {
     if (error instanceof SettingsError) {
-      console.error(`${error.message}. See the settings table in README.md.`);
+      console.error(`${error.message}. See the settings table in docs/operating.md.`);
       process.exit(2);
     }
     throw error;

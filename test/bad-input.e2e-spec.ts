@@ -4,7 +4,7 @@ import { countEvents, itOnPostgres, startTestServer, TestServer, untilDisconnect
 
 /**
  * Bad input gets its code, leaves the events table as it was, and the connection
- * stays up (PROTOCOL.md "Rejected input").
+ * stays up (docs/protocol.md "Rejected input").
  */
 describe('rejected position input', () => {
   let server: TestServer;

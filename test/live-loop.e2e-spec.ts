@@ -2,7 +2,7 @@ import { Socket } from 'socket.io-client';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { freshSchema, itOnEmbedded, startTestServer, TestServer, untilDisconnectRecorded } from './support/test-server';
 
-describe('live loop over Socket.IO (PROTOCOL.md, Socket.IO section)', () => {
+describe('live loop over Socket.IO (docs/protocol.md, Socket.IO section)', () => {
   let server: TestServer;
   const open: Socket[] = [];
   const track = <T extends { socket: Socket }>(c: T): T => (open.push(c.socket), c);

@@ -31,7 +31,12 @@ async function recorded(server: TestServer, playerIds: string[]): Promise<any[]>
   }));
 }
 
-describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
+/** Movements as the exports write them: each with its player's username. */
+function withUsernames(items: any[], players: LoggedIn[]): any[] {
+  return items.map((m) => ({ ...m, username: players.find((p) => p.player.id === m.playerId)!.player.username }));
+}
+
+describe('replay over REST (docs/protocol.md, HTTP section)', () => {
   let server: TestServer;
   let boss: LoggedIn; // an analyst
   const open: Socket[] = [];
@@ -279,7 +284,7 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       const { items } = await allPages(`${server.url}/movements?players=${ids.join(',')}&limit=3`, boss.token);
       expect(items).toEqual(expected);
       const nd = await get(`${server.url}/movements?players=${ids.join(',')}`, boss.token, 'application/x-ndjson');
-      expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(expected);
+      expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(withUsernames(expected, movers));
     });
 
     it('pages across concurrent appends without a duplicate or a gap', async () => {
@@ -321,25 +326,25 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       expect(nd.status).toBe(200);
       expect(nd.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
       expect(nd.text.endsWith('\n')).toBe(true);
-      expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(paged.items);
+      expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(withUsernames(paged.items, [kai]));
 
       const csv = await get(`${server.url}/players/${kai.player.id}/movements`, boss.token, 'text/csv');
       expect(csv.status).toBe(200);
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       const [header, ...rows] = parseCsv(csv.text);
-      expect(header).toEqual(['id', 'playerId', 'x', 'y', 'z', 'heading', 'seq', 'at', 'position']);
+      expect(header).toEqual(['id', 'playerId', 'x', 'y', 'z', 'heading', 'seq', 'at', 'position', 'username']);
       expect(
-        rows.map(([id, playerId, x, y, z, heading, seq, at, position]) => ({
+        rows.map(([id, playerId, x, y, z, heading, seq, at, position, username]) => ({
           id, playerId, x: Number(x), y: Number(y), z: Number(z), heading: Number(heading),
-          seq: seq === '' ? null : Number(seq), at, position: Number(position),
+          seq: seq === '' ? null : Number(seq), at, position: Number(position), username,
         })),
-      ).toEqual(paged.items);
+      ).toEqual(withUsernames(paged.items, [kai]));
 
       // A range across players, after a cursor: export = pages.
       const range = `${server.url}/movements?players=${kai.player.id},${lea.player.id}&after=${paged.items[2].position}&limit=3`;
       const pagedRange = await allPages(range, boss.token);
       const ndRange = await get(range, boss.token, 'application/x-ndjson');
-      expect(ndRange.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(pagedRange.items);
+      expect(ndRange.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(withUsernames(pagedRange.items, [kai, lea]));
       expect(pagedRange.items.length).toBe(8);
       const csvRange = await get(range, boss.token, 'text/csv');
       expect(parseCsv(csvRange.text).slice(1).map((r) => Number(r[8]))).toEqual(pagedRange.items.map((m) => m.position));
@@ -359,7 +364,7 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       const oddPage = (await get(`${server.url}/players/${odd.player.id}/movements`, boss.token)).body.items;
       expect(oddPage[0]).toMatchObject({ id: 'odd "id", with\na newline', x: 0.30000000000000004, y: -1e-7, z: 1e21, seq: 9007199254740991 });
       const oddNd = await get(`${server.url}/players/${odd.player.id}/movements`, boss.token, 'application/x-ndjson');
-      expect(oddNd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(oddPage);
+      expect(oddNd.text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(withUsernames(oddPage, [odd]));
       const oddCsv = parseCsv((await get(`${server.url}/players/${odd.player.id}/movements`, boss.token, 'text/csv')).text);
       expect(oddCsv[1][0]).toBe('odd "id", with\na newline');
       expect(oddCsv[1].slice(2, 7).map(Number)).toEqual([0.30000000000000004, -1e-7, 1e21, 2, 9007199254740991]);
@@ -372,7 +377,7 @@ describe('replay over REST (PROTOCOL.md, HTTP section; issue 3)', () => {
       // An empty range is a header only, or nothing.
       const empty = `${server.url}/players/${lea.player.id}/movements?from=2000-01-01&to=2000-01-02`;
       expect((await get(empty, boss.token, 'application/x-ndjson')).text).toBe('');
-      expect((await get(empty, boss.token, 'text/csv')).text).toBe('id,playerId,x,y,z,heading,seq,at,position\r\n');
+      expect((await get(empty, boss.token, 'text/csv')).text).toBe('id,playerId,x,y,z,heading,seq,at,position,username\r\n');
     });
 
     it('reads only as fast as the client takes, and stops reading when the client goes away', async () => {

@@ -108,7 +108,7 @@ describe('resumable sessions (auth.clientSession)', () => {
   it('keeps the last seq across a restart', async () => {
     const player = await registerAndLogin(server.url);
     const before = await resumable(server.url, player.token, 'survives');
-    for (const seq of range(1, 3)) await send(before.socket, seq);
+    for (const seq of range(1, 3)) expect(await send(before.socket, seq)).toEqual({ ok: true, seq });
     before.socket.close();
     server = await server.restart();
     const after = await resumable(server.url, player.token, 'survives');
@@ -252,7 +252,7 @@ describe('a resending client through a network cut at random', () => {
         await sleep(500);
       }
       expect(unacked.size).toBe(0);
-      expect(welcomes).toBeGreaterThan(2);
+      expect(welcomes).toBeGreaterThanOrEqual(2); // at least one cut and resume
       const { seqs } = await stored(server, player);
       expect(seqs).toEqual(range(1, seq));
       expect(sorted([...recorded])).toEqual(range(1, seq));

@@ -8,13 +8,17 @@ import { startWaypoint } from '../../src/bootstrap';
 import { createLogger } from '../../src/common/logger';
 import { loadSettings } from '../../src/config/settings';
 import { EventQueries } from '../../src/event-store';
-import { exportBatchSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../src/event-store/event-store.export.sql';
+import { exportBatchSql, exportJoinSql, exportLineSql, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from '../../src/event-store/event-store.export.sql';
 import { latestOfStreamsAtSql, newestPerStreamBeforeSql, readAllRangeSql, readStreamRangeSql } from '../../src/event-store/event-store.queries.sql';
 import { PLAYER_MOVED } from '../../src/movement/position';
 import { movementStreamId } from '../../src/players/player-streams';
 import { EXPORT_BATCH_SIZE } from '../../src/replay/export-movements/export-movements.handler';
 import { MOVEMENT_EXPORTS, MOVEMENT_JSON } from '../../src/replay/export-movements/export-format';
 import { SNAPSHOT_POSITION, snapshotWindow } from '../../src/replay/world-snapshot/world-snapshot.handler';
+import { driverPool } from '../../src/database/data-source';
+import { TRAJECTORY_PARTS } from '../../src/replay/player-trajectory/player-trajectory.sql';
+import { HEATMAP_ALL_PLAYERS } from '../../src/replay/world-heatmap/world-heatmap.sql';
+import { VISITS_NEAR_POINT } from '../../src/replay/world-visits/world-visits.sql';
 import { ChangeRole } from '../../src/roles/change-role/change-role.command';
 import { median, parseArgs } from './args';
 
@@ -30,14 +34,18 @@ import { median, parseArgs } from './args';
  * - page: GET /movements?from=<random instant>&limit=10000 (10,000 events across players),
  *   then the same continued with after=<its nextCursor>; and one player's whole history;
  * - export: GET /movements with Accept: application/x-ndjson over the whole history,
- *   counted line by line as it arrives (events/s), by a client on a worker thread.
+ *   counted line by line as it arrives (events/s), by a client on a worker thread;
+ * - analytics: GET /world/heatmap (cell 1000), GET /world/visits (radius 1000 around a
+ *   player's last position) over a random hour, and GET /players/:id/trajectory over 24
+ *   hours (the longest range allowed by default), each against the SQL behind it run
+ *   directly on the same range (the ratio of the medians).
  * Each figure is the median of --runs runs after one warm-up. --explain prints
  * EXPLAIN (ANALYZE, BUFFERS) of the SQL behind each.
  */
 const OPTIONS = { runs: 'number', 'export-runs': 'number', 'export-format': 'string', only: 'string', explain: 'boolean', help: 'boolean' } as const;
 
 /** The groups of figures, for --only (e.g. `--only snapshot,page` while working on those). */
-const GROUPS = ['snapshot', 'page', 'history', 'export'] as const;
+const GROUPS = ['snapshot', 'page', 'history', 'export', 'analytics'] as const;
 
 const ANALYST = { username: 'bench_replay_analyst', password: 'bench-replay-password' };
 
@@ -107,7 +115,7 @@ async function main(): Promise<void> {
   if (unknownGroup !== undefined) throw new Error(`--only: unknown group "${unknownGroup}"; known: ${GROUPS.join(', ')}`);
   const wanted = (group: (typeof GROUPS)[number]) => only.includes(group);
 
-  const settings = loadSettings({ PORT: '0', LOG_LEVEL: 'warn', JWT_SECRET: 'bench-replay-secret-long-enough', ...process.env }, []);
+  const settings = loadSettings({ PORT: '0', LOG_LEVEL: 'warn', JWT_SECRET: 'bench-replay-secret-long-enough', AUTH_THROTTLE_PER_ADDRESS: '0', ...process.env }, []);
   Logger.overrideLogger(createLogger(settings));
   if (!settings.databaseUrl) throw new Error('set DATABASE_URL (and DATABASE_SCHEMA=bench_replay) to the seeded database');
   const server = await startWaypoint(settings);
@@ -212,6 +220,74 @@ async function main(): Promise<void> {
       );
     }
 
+    if (wanted('analytics')) {
+      const pool = driverPool(ds)!;
+      const [{ x, y }] = await ds.query(`SELECT x, y FROM last_positions WHERE player_id = $1`, [somePlayer]);
+      const randomRange = (hours: number): [string, string] => {
+        const from = start + Math.random() * Math.max(0, end - start - hours * 3_600_000);
+        return [new Date(from).toISOString(), new Date(from + hours * 3_600_000).toISOString()];
+      };
+      // Each run: the endpoint, then its SQL alone on the same range (params as the handler sends them).
+      const versus = async (
+        name: string,
+        hours: number,
+        url: (from: string, to: string) => string,
+        sql: string,
+        params: (from: string, to: string) => unknown[],
+        note: (t: Timed) => string,
+      ) => {
+        const http: number[] = [];
+        const direct: number[] = [];
+        let last = '';
+        for (let i = 0; i <= runs; i++) {
+          const [from, to] = randomRange(hours);
+          const t = await timedGet(url(from, to), token);
+          if (t.status !== 200) throw new Error(`${name}: HTTP ${t.status} ${t.body.slice(0, 200)}`);
+          const t0 = performance.now();
+          await pool.query(sql, params(from, to));
+          if (i === 0) continue; // warm-up
+          http.push(t.ms);
+          direct.push(performance.now() - t0);
+          last = note(t);
+        }
+        const ratio = median(http) / median(direct);
+        console.log(`${name.padEnd(44)} HTTP median ${median(http).toFixed(1).padStart(7)} ms   SQL median ${median(direct).toFixed(1).padStart(7)} ms   ratio ${ratio.toFixed(2)}   ${last}`);
+        return { http: median(http), ratio };
+      };
+      const heatmap = await versus(
+        'heatmap of an hour, every player, cell 1000',
+        1,
+        (from, to) => `${base}/world/heatmap?from=${from}&to=${to}&cell=1000`,
+        HEATMAP_ALL_PLAYERS,
+        (from, to) => [PLAYER_MOVED, from, to, 1000, settings.heatmapMaxCells + 1],
+        (t) => `${JSON.parse(t.body).cells.length} cells`,
+      );
+      const visits = await versus(
+        'visits of an hour, radius 1000',
+        1,
+        (from, to) => `${base}/world/visits?x=${x}&y=${y}&radius=1000&from=${from}&to=${to}`,
+        VISITS_NEAR_POINT,
+        (from, to) => [PLAYER_MOVED, from, to, x, y, 1000],
+        (t) => `${JSON.parse(t.body).items.length} players`,
+      );
+      const trajectory = await versus(
+        "one player's trajectory over 24 hours",
+        24,
+        (from, to) => `${base}/players/${somePlayer}/trajectory?from=${from}&to=${to}`,
+        TRAJECTORY_PARTS,
+        (from, to) => [somePlayer, movementStreamId(somePlayer), PLAYER_MOVED, from, to, settings.trajectoryMaxPoints + 1],
+        (t) => `${JSON.parse(t.body).geometry.coordinates.length} points`,
+      );
+      Object.assign(results, {
+        heatmapMs: heatmap.http,
+        heatmapRatio: heatmap.ratio,
+        visitsMs: visits.http,
+        visitsRatio: visits.ratio,
+        trajectoryMs: trajectory.http,
+        trajectoryRatio: trajectory.ratio,
+      });
+    }
+
     const rates: number[] = [];
     for (let i = 0; wanted('export') && i < exportRuns; i++) {
       const elu0 = performance.eventLoopUtilization();
@@ -247,10 +323,18 @@ async function main(): Promise<void> {
         ["one player's history (jsonPagePartSql over readStreamRangeSql)", jsonPagePartSql(readStreamRangeSql(PAGE_SOURCE_COLUMNS), item, '0', '10000'), [null, null, null, PLAYER_MOVED, movementStreamId(somePlayer), 10_001]],
         [
           `one export batch of ${EXPORT_BATCH_SIZE} as NDJSON text (exportBatchSql over readAllRangeSql)`,
-          exportBatchSql(readAllRangeSql(`${exportLineSql(MOVEMENT_EXPORTS.ndjson)} AS line, recorded_at, global_position`)),
+          exportBatchSql(readAllRangeSql(`${exportLineSql(MOVEMENT_EXPORTS.ndjson)} AS line, recorded_at, global_position`, exportJoinSql(MOVEMENT_EXPORTS.ndjson))),
           [String(page.nextCursor), from, null, PLAYER_MOVED, EXPORT_BATCH_SIZE],
         ],
       ];
+      const hourFrom = new Date(Math.max(start, end - 3_600_000)).toISOString();
+      const hourTo = new Date(end + 1).toISOString();
+      const [{ x, y }] = await ds.query(`SELECT x, y FROM last_positions WHERE player_id = $1`, [somePlayer]);
+      plans.push(
+        ['heatmap of the last hour, every player, cell 1000 (HEATMAP_ALL_PLAYERS)', HEATMAP_ALL_PLAYERS, [PLAYER_MOVED, hourFrom, hourTo, 1000, settings.heatmapMaxCells + 1]],
+        ['visits of the last hour, radius 1000 (VISITS_NEAR_POINT)', VISITS_NEAR_POINT, [PLAYER_MOVED, hourFrom, hourTo, x, y, 1000]],
+        ["one player's trajectory over the last hour (TRAJECTORY_PARTS)", TRAJECTORY_PARTS, [somePlayer, movementStreamId(somePlayer), PLAYER_MOVED, hourFrom, hourTo, settings.trajectoryMaxPoints + 1]],
+      );
       for (const [title, sql, params] of plans) {
         await ds.query(sql, params); // warm, as in the runs above
         const rows: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);

@@ -3,11 +3,13 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
+import { FloodGuard } from '../world/flood-guard';
 import { ClusterRedis, redactRedisUrl, RedisLink } from './cluster-redis';
 
 /**
  * Socket.IO with the limits from the settings (the gateway decorator only takes
- * constants) and, when REDIS_URL is set, the Redis adapter that joins several nodes
+ * constants), the flood cut-off on every connection and, when REDIS_URL is set, the Redis adapter that joins several nodes
  * into one world: broadcasts, rooms and socket lookups span every node.
  */
 export class ConfiguredIoAdapter extends IoAdapter {
@@ -15,7 +17,7 @@ export class ConfiguredIoAdapter extends IoAdapter {
   private redisClients: ClusterRedis[] = [];
 
   constructor(
-    app: INestApplicationContext,
+    private readonly app: INestApplicationContext,
     private readonly settings: Settings,
   ) {
     super(app);
@@ -27,11 +29,15 @@ export class ConfiguredIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.settings.maxMessageBytes,
       serveClient: true,
     });
+    const metrics = this.app.get(WaypointMetrics);
+    const floods = new FloodGuard(this.settings, () => metrics.floodCutOff());
+    server.on('connection', (socket) => floods.watch(socket));
     if (this.settings.redisUrl) {
       const link = new RedisLink(this.clusterLogger);
       const pub = new ClusterRedis(this.settings.redisUrl, link, 'publisher');
       const sub = new ClusterRedis(this.settings.redisUrl, link, 'subscriber');
       this.redisClients = [pub, sub];
+      this.app.get(WaypointMetrics).watch('redisConnected', () => (this.redisClients.every((c) => c.status === 'ready') ? 1 : 0));
       // One channel family per database schema: nodes of one world share it, other worlds don't hear it.
       server.adapter(createAdapter(pub, sub, { key: `waypoint:${this.settings.databaseSchema}`, requestsTimeout: this.settings.clusterRequestTimeoutMs }));
       this.clusterLogger.log({ message: 'cluster mode: Socket.IO Redis adapter on', redis: redactRedisUrl(this.settings.redisUrl) });

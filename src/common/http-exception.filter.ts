@@ -2,8 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { LiveEdgeNotSettled } from '../event-store';
+import { JsonBodyRuleBroken } from './json-body-rules';
 
-/** Every HTTP error leaves as `{statusCode, error, message}` (PROTOCOL.md). */
+/** Every HTTP error leaves as `{statusCode, error, message}` (docs/protocol.md). */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
@@ -37,16 +38,22 @@ export class HttpErrorFilter implements ExceptionFilter {
  * is the JSON parser's, such as "Expected property name or '}' in JSON at position 1".
  */
 function bodyParserMessage(error: unknown): string | undefined {
+  if (error instanceof JsonBodyRuleBroken) return error.message;
   const type = (error as { type?: unknown } | undefined)?.type;
   if (type === 'entity.parse.failed') return 'request body is not valid JSON';
   if (type === 'entity.too.large') return 'request body is too large';
   return undefined;
 }
 
+/** body-parser answers a `verify` refusal 403 whatever it says; a broken body rule has its own status. */
+function statusOf(error: unknown): number | undefined {
+  return error instanceof JsonBodyRuleBroken ? error.answerStatus : undefined;
+}
+
 function describe(exception: unknown): { statusCode: number; message: string } {
   if (exception instanceof HttpException) {
     const fromBodyParser = bodyParserMessage(exception.cause);
-    if (fromBodyParser !== undefined) return { statusCode: exception.getStatus(), message: fromBodyParser };
+    if (fromBodyParser !== undefined) return { statusCode: statusOf(exception.cause) ?? exception.getStatus(), message: fromBodyParser };
     const body = exception.getResponse();
     const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message ?? exception.message;
     return { statusCode: exception.getStatus(), message: Array.isArray(raw) ? raw.join('; ') : String(raw) };
@@ -61,7 +68,7 @@ function describe(exception: unknown): { statusCode: number; message: string } {
   // that does not wrap them).
   const status = (exception as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { statusCode: status, message: bodyParserMessage(exception) ?? String((exception as Error).message) };
+    return { statusCode: statusOf(exception) ?? status, message: bodyParserMessage(exception) ?? String((exception as Error).message) };
   }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'unexpected server error; see the server log' };
 }

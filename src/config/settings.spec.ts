@@ -48,6 +48,10 @@ describe('settings', () => {
     [{ DATABASE_URL: 'notaurl' }, /^Setting DATABASE_URL: must start with postgresql:\/\/ or postgres:\/\/ or socket:, like postgresql:/],
     [{ DATABASE_URL: 'mysql://u:secret@h/d' }, /^Setting DATABASE_URL: must start with postgresql:\/\//],
     [{ REDIS_URL: 'localhost:6379' }, /^Setting REDIS_URL: must start with redis:\/\/ or rediss:\/\/ or \//],
+    [{ TRUST_PROXY: 'nginx' }, /^Setting TRUST_PROXY: "nginx" is not a hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/40' }, /^Setting TRUST_PROXY: "10.0.0.0\/40"/],
+    [{ AUTH_THROTTLE_PER_ADDRESS: '-1' }, /AUTH_THROTTLE_PER_ADDRESS: -1 is below the minimum 0/],
+    [{ HEALTH_REDIS_TIMEOUT_MS: '20000' }, /HEALTH_REDIS_TIMEOUT_MS: 20000 is above the maximum 10000/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });
@@ -64,13 +68,38 @@ describe('settings', () => {
     expect(() => loadSettings({ DATA_DIR: dataDir(), DATABASE_URL: 'u:secret@h' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secret') }));
   });
 
+  it('reads TRUST_PROXY as a hop count or a list of addresses, subnets and keywords; unset is none', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).trustProxy).toBeNull();
+    expect(loadSettings({ DATA_DIR: dataDir(), TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadSettings({ DATA_DIR: dataDir(), TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1']);
+  });
+
+  it('defaults the auth throttles to 120 requests per address and 10 failed logins per username a minute', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).authThrottle).toEqual({ perAddress: 120, perUsername: 10 });
+  });
+
   it('treats MAX_SPEED and AREA_OF_INTEREST_CELL_SIZE of 0 or "off" as off', () => {
     const s = loadSettings({ DATA_DIR: dataDir(), MAX_SPEED: '0', AREA_OF_INTEREST_CELL_SIZE: 'off' });
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('is listed in the README\'s settings table exactly as SETTING_DOCS says, row for row', () => {
-    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  it('cuts off floods at ten times what the rate limit lets through in a window, unless set', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).flood).toEqual({ maxMessagesPerSecond: 1200, windowMs: 2000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' }).flood.maxMessagesPerSecond).toBe(15_000);
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '500', FLOOD_WINDOW_MS: '1000' }).flood).toEqual({ maxMessagesPerSecond: 500, windowMs: 1000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: 'off' }).flood.maxMessagesPerSecond).toBeNull();
+    // 100/s over 2 s is 200, below the 120 + 2 × 60 = 240 the rate limit lets through.
+    expect(() => loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '100' })).toThrow(/FLOOD_MAX_MESSAGES_PER_SECOND: .*not above what the rate limit lets through in that window \(240 messages/);
+  });
+
+  it('keeps MAX_MESSAGE_BYTES small but above a position payload and its framing', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).maxMessageBytes).toBe(16_384);
+    expect(() => loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384' })).toThrow(/MAX_MESSAGE_BYTES: 16384 must be at least MAX_POSITION_PAYLOAD_BYTES \+ 1024 \(17408\)/);
+    expect(loadSettings({ DATA_DIR: dataDir(), MAX_POSITION_PAYLOAD_BYTES: '16384', MAX_MESSAGE_BYTES: '65536' }).maxMessageBytes).toBe(65_536);
+  });
+
+  it('is listed in the settings table of docs/operating.md exactly as SETTING_DOCS says, row for row', () => {
+    const readme = readFileSync(join(process.cwd(), 'docs', 'operating.md'), 'utf8');
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z][A-Z0-9_]*` \|/.test(line));
     const code = (text: string) => (text.startsWith('(') ? text : `\`${text}\``);
     expect(rows).toEqual(SETTING_DOCS.map((d) => `| \`${d.env}\` | ${d.flag ? `\`${d.flag}\`` : ''} | ${code(d.default)} | ${d.meaning} |`));

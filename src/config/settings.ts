@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
  * Every tunable of Waypoint, read and validated once at start-up.
  * Each entry names its env variable, its default and why it exists; the
- * README's settings table is written from this list.
+ * settings table of docs/operating.md is written from this list.
  */
 export interface Settings {
   host: string;
@@ -24,6 +25,10 @@ export interface Settings {
   logFormat: LogFormat;
   jwt: { secret: string; expiresInSeconds: number; generated: boolean };
   passwordHash: { memoryCostKiB: number; timeCost: number };
+  /** Per minute; 0 = off. `perAddress`: auth requests from one client address; `perUsername`: failed logins for one username. */
+  authThrottle: { perAddress: number; perUsername: number };
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address; null = none (the connecting address). */
+  trustProxy: number | string[] | null;
   broadcastIntervalMs: number;
   appendBatch: { windowMs: number; maxEvents: number; maxQueuedEvents: number; lanes: number; timeoutMs: number; outcomeCheckMs: number };
   world: { min: number; max: number };
@@ -31,16 +36,26 @@ export interface Settings {
   /** Units per second; null = no speed check. */
   maxSpeed: number | null;
   maxPositionPayloadBytes: number;
+  /** Messages one connection may send per second, averaged over `windowMs`, before it is cut off as flooding; null = off. */
+  flood: { maxMessagesPerSecond: number | null; windowMs: number };
   /** Socket.IO's maxHttpBufferSize: larger frames are refused by the transport. */
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
   maxHttpBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON request body may have. */
+  maxJsonBodyDepth: number;
   /** Largest request line and headers over HTTP (Node's maxHeaderSize). */
   maxHttpHeaderBytes: number;
   /** Movement exports one node streams at once. */
   maxConcurrentExports: number;
   /** How long a replay read at the live edge waits for appends in flight before answering 503. */
   replayLiveEdgeWaitMs: number;
+  /** Longest [from, to) the analytics endpoints (heatmap, visits, trajectory) accept, in hours. */
+  analyticsMaxRangeHours: number;
+  /** Most cells one heatmap answer holds. */
+  heatmapMaxCells: number;
+  /** Most points one trajectory answer holds. */
+  trajectoryMaxPoints: number;
   /** Grid cell size in world units; null = area of interest off (everyone sees everyone). */
   areaOfInterestCellSize: number | null;
   /** Packets queued to one client before broadcasts to it are coalesced (latest per player) instead of queued. */
@@ -51,6 +66,8 @@ export interface Settings {
   clusterRequestTimeoutMs: number;
   /** How long a stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** With REDIS_URL: how long /health/ready waits for Redis to answer its ping. */
+  healthRedisTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -79,7 +96,7 @@ export const DEFAULT_OUTCOME_CHECK_MS = 5_000;
 /** REPLAY_LIVE_EDGE_WAIT_MS's default, also for event queries made without settings (tools). */
 export const DEFAULT_LIVE_EDGE_WAIT_MS = 5_000;
 
-/** The documented settings, in the order the README lists them. */
+/** The documented settings, in the order docs/operating.md lists them. */
 export const SETTING_DOCS: SettingDoc[] = [
   { env: 'HOST', flag: '--host', default: '127.0.0.1', meaning: 'Interface HTTP and Socket.IO listen on.' },
   { env: 'PORT', flag: '--port', default: '5000', meaning: 'Port HTTP and Socket.IO share.' },
@@ -94,6 +111,9 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'JWT_EXPIRES_IN_SECONDS', default: '3600', meaning: 'Access token lifetime.' },
   { env: 'PASSWORD_HASH_MEMORY_KIB', default: '19456', meaning: 'argon2id memory cost (OWASP minimum is 19 MiB).' },
   { env: 'PASSWORD_HASH_TIME_COST', default: '2', meaning: 'argon2id iterations.' },
+  { env: 'AUTH_THROTTLE_PER_ADDRESS', default: '120', meaning: 'POST /auth/login and /auth/register requests per minute from one client address; one more is answered 429 with Retry-After, before any password is hashed. 0 = off (load tests that log thousands of players in from one address).' },
+  { env: 'TRUST_PROXY', default: '(none)', meaning: 'Proxies in front of the server whose X-Forwarded-For header gives the client address (for AUTH_THROTTLE_PER_ADDRESS and the logs): a number of hops, or a comma-separated list of addresses, subnets (10.0.0.0/8) and loopback, linklocal, uniquelocal. Unset: the connecting address, so every client behind a balancer counts as one.' },
+  { env: 'AUTH_THROTTLE_PER_USERNAME', default: '10', meaning: 'Failed logins per minute for one username (whatever the address); beyond it logins for that username are answered 429 with Retry-After, before the password is checked, until the minute is over. 0 = off.' },
   { env: 'BROADCAST_INTERVAL_MS', default: '50', meaning: 'Length of a broadcast tick: at most one players:moved per tick (consecutive slots of this many ms of the clock), sent as soon as a recorded batch finds its tick without one; 0 = one emit per movement, at once.' },
   { env: 'APPEND_BATCH_WINDOW_MS', default: '50', meaning: 'At most one batch of movements is committed per this many ms, its window (a position after a quiet spell is committed at once). Equal to BROADCAST_INTERVAL_MS: one commit per broadcast.' },
   { env: 'APPEND_BATCH_MAX_EVENTS', default: '5000', meaning: 'A batch is appended at once when it reaches this many events.' },
@@ -106,11 +126,17 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
   { env: 'RATE_LIMIT_BURST', default: '120', meaning: 'Token bucket size: updates a player may send in a burst.' },
   { env: 'MAX_SPEED', default: '(off)', meaning: 'Units per second allowed between consecutive accepted positions (too_fast).' },
+  { env: 'FLOOD_MAX_MESSAGES_PER_SECOND', default: '(10 × rate limit)', meaning: 'Socket.IO messages (of any event) one connection may send per second, counted over FLOOD_WINDOW_MS; above it the connection is told `error` `flooding` once and disconnected, and may reconnect. Below it the rate limit answers every message as usual (`rate_limited`). Unset: ten times what the rate limit lets through in one window (RATE_LIMIT_BURST plus FLOOD_WINDOW_MS of RATE_LIMIT_PER_SECOND), per second: 1200 with the defaults. A value set must be above that allowance; 0 or off = no cut-off.' },
+  { env: 'FLOOD_WINDOW_MS', default: '2000', meaning: 'Window FLOOD_MAX_MESSAGES_PER_SECOND is counted over: a connection that sends more than that rate times this window within one window is flooding, so a short burst (a reconnect flushing its buffer) is not. 100 to 60000.' },
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
-  { env: 'MAX_MESSAGE_BYTES', default: '1000000', meaning: 'Largest Socket.IO frame the transport reads; above it the transport closes the connection.' },
+  { env: 'MAX_MESSAGE_BYTES', default: '16384', meaning: 'Largest Socket.IO frame (or long-polling request body) the transport reads; above it the transport closes the connection without reading the rest. The largest message a client sends is a position (at most MAX_POSITION_PAYLOAD_BYTES plus some 40 bytes of framing) or the handshake (its token and options, under 1 KiB); long-polling clients split their batches to this size. At least MAX_POSITION_PAYLOAD_BYTES + 1024, so a position just over its own limit is answered invalid_position instead.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
+  { env: 'MAX_JSON_BODY_DEPTH', default: '32', meaning: 'Deepest nesting of objects and arrays in a JSON request body; deeper is answered 400 before anything reads it (the API\'s own bodies are flat objects). 2 to 512.' },
   { env: 'MAX_HTTP_HEADER_BYTES', default: '65536', meaning: 'Largest HTTP request line and headers together; above it the answer is 431. The default fits a `players` list of 1,000 ids in the URL. At least 16384 (Node.js\'s own default).' },
   { env: 'MAX_CONCURRENT_EXPORTS', default: '4', meaning: 'NDJSON/CSV exports one node streams at once; one more is answered 429. Each keeps up to two of the 10 pooled database connections busy, so the default leaves two for the game.' },
+  { env: 'ANALYTICS_MAX_RANGE_HOURS', default: '24', meaning: 'Longest time range (`to` − `from`) of GET /world/heatmap, GET /world/visits and GET /players/:id/trajectory; a longer one is answered 400. Each answer reads every movement of its range, so this bounds the work of one request. Whole hours, 1 to 8760.' },
+  { env: 'HEATMAP_MAX_CELLS', default: '100000', meaning: 'Most non-empty cells one GET /world/heatmap answer holds; a range and cell size that fill more are answered 400 (ask for a larger `cell` or a shorter range).' },
+  { env: 'TRAJECTORY_MAX_POINTS', default: '100000', meaning: 'Most movements one GET /players/:id/trajectory answer holds; a range with more is answered 400 (ask for a shorter range, or stream the movements as NDJSON or CSV).' },
   { env: 'REPLAY_LIVE_EDGE_WAIT_MS', default: String(DEFAULT_LIVE_EDGE_WAIT_MS), meaning: 'A replay read across players (a page, an export, a snapshot of a past instant) that reaches the live edge first waits for appends still in flight to commit, so that no event can later appear behind its cursor; if they take longer than this, the answer is 503 and the read can be retried. At least 10. PostgreSQL only.' },
   { env: 'AREA_OF_INTEREST_CELL_SIZE', default: '(off)', meaning: 'Grid cell size; when set a client gets players:moved only for its own and neighbouring cells.' },
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
@@ -118,6 +144,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
   { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.' },
+  { env: 'HEALTH_REDIS_TIMEOUT_MS', default: '500', meaning: 'With REDIS_URL: `/health/ready` answers 503 naming redis when Redis has not answered its ping within this long (at once while this node is not connected to it). 50 to 10000.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).' },
   { env: 'LOG_FORMAT', default: 'auto', meaning: 'json (one object per line), pretty (one readable line each, and a start-up banner with the addresses to open), or auto: pretty on a terminal, json otherwise (a pipe, a file, a container log).' },
 ];
@@ -198,6 +225,43 @@ function jwtSecret(env: Env, dataDir: string, production: boolean): { secret: st
   return { secret, generated: true };
 }
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY: a hop count, or addresses, subnets and Express's keywords. */
+function trustProxy(env: Env): number | string[] | null {
+  const raw = text(env, 'TRUST_PROXY', '').trim();
+  if (raw === '') return null;
+  if (/^\d+$/.test(raw)) return number(env, 'TRUST_PROXY', 0, { min: 0, max: 100, integer: true });
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, more] = entry.split('/');
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 6 ? 128 : 32));
+    if (!PROXY_KEYWORDS.has(entry) && (isIP(address) === 0 || !validBits || more !== undefined)) {
+      throw new SettingsError('TRUST_PROXY', `"${entry}" is not a hop count, an address, a subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  return entries;
+}
+
+/**
+ * The flood cut-off must sit above everything the rate limit lets through in one window
+ * (a full bucket, then its refill), or it would cut off clients the rate limit accepts.
+ */
+function floodSettings(env: Env, rateLimit: Settings['rateLimit']): Settings['flood'] {
+  const windowMs = number(env, 'FLOOD_WINDOW_MS', 2_000, { min: 100, max: 60_000, integer: true });
+  const allowed = rateLimit.burst + (rateLimit.perSecond * windowMs) / 1000;
+  const raw = env.FLOOD_MAX_MESSAGES_PER_SECOND;
+  if (raw === undefined || raw === '') return { maxMessagesPerSecond: (10 * allowed * 1000) / windowMs, windowMs };
+  const maxMessagesPerSecond = optionalPositive(env, 'FLOOD_MAX_MESSAGES_PER_SECOND');
+  if (maxMessagesPerSecond !== null && (maxMessagesPerSecond * windowMs) / 1000 <= allowed) {
+    throw new SettingsError(
+      'FLOOD_MAX_MESSAGES_PER_SECOND',
+      `${maxMessagesPerSecond} per second over FLOOD_WINDOW_MS (${windowMs} ms) is not above what the rate limit lets through in that window (${allowed} messages: RATE_LIMIT_BURST plus RATE_LIMIT_PER_SECOND); raise it well above, or leave it unset`,
+    );
+  }
+  return { maxMessagesPerSecond, windowMs };
+}
+
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {
   const merged: Env = { ...env, ...flagsToEnv(argv) };
   const production = merged.NODE_ENV === 'production';
@@ -216,6 +280,18 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
   }
   const logFormat = text(merged, 'LOG_FORMAT', 'auto') as LogFormat;
   if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new SettingsError('LOG_FORMAT', `"${logFormat}" is not one of auto, json, pretty`);
+  const maxPositionPayloadBytes = number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true });
+  const maxMessageBytes = number(merged, 'MAX_MESSAGE_BYTES', 16_384, { integer: true });
+  if (maxMessageBytes < maxPositionPayloadBytes + 1024) {
+    throw new SettingsError(
+      'MAX_MESSAGE_BYTES',
+      `${maxMessageBytes} must be at least MAX_POSITION_PAYLOAD_BYTES + 1024 (${maxPositionPayloadBytes + 1024}), or a position just over its own limit would close the connection instead of being answered invalid_position`,
+    );
+  }
+  const rateLimit = {
+    perSecond: number(merged, 'RATE_LIMIT_PER_SECOND', 60, { min: Number.MIN_VALUE }),
+    burst: number(merged, 'RATE_LIMIT_BURST', 120, { min: 1 }),
+  };
 
   return {
     host: text(merged, 'HOST', '127.0.0.1'),
@@ -240,6 +316,11 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       memoryCostKiB: number(merged, 'PASSWORD_HASH_MEMORY_KIB', 19_456, { min: 1024, integer: true }),
       timeCost: number(merged, 'PASSWORD_HASH_TIME_COST', 2, { min: 1, integer: true }),
     },
+    trustProxy: trustProxy(merged),
+    authThrottle: {
+      perAddress: number(merged, 'AUTH_THROTTLE_PER_ADDRESS', 120, { min: 0, max: 1_000_000, integer: true }),
+      perUsername: number(merged, 'AUTH_THROTTLE_PER_USERNAME', 10, { min: 0, max: 1_000_000, integer: true }),
+    },
     broadcastIntervalMs: number(merged, 'BROADCAST_INTERVAL_MS', 50, { min: 0, max: 10_000, integer: true }),
     appendBatch: {
       windowMs: number(merged, 'APPEND_BATCH_WINDOW_MS', 50, { min: 0, max: 1000 }),
@@ -250,17 +331,19 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
       outcomeCheckMs: number(merged, 'APPEND_OUTCOME_CHECK_MS', DEFAULT_OUTCOME_CHECK_MS, { min: 0, max: 600_000, integer: true }),
     },
     world: { min: worldMin, max: worldMax },
-    rateLimit: {
-      perSecond: number(merged, 'RATE_LIMIT_PER_SECOND', 60, { min: Number.MIN_VALUE }),
-      burst: number(merged, 'RATE_LIMIT_BURST', 120, { min: 1 }),
-    },
+    rateLimit,
     maxSpeed: optionalPositive(merged, 'MAX_SPEED'),
-    maxPositionPayloadBytes: number(merged, 'MAX_POSITION_PAYLOAD_BYTES', 1024, { min: 256, integer: true }),
-    maxMessageBytes: number(merged, 'MAX_MESSAGE_BYTES', 1_000_000, { min: 1024, integer: true }),
+    flood: floodSettings(merged, rateLimit),
+    maxPositionPayloadBytes,
+    maxMessageBytes,
     maxHttpBodyBytes: number(merged, 'MAX_HTTP_BODY_BYTES', 65_536, { min: 1024, integer: true }),
+    maxJsonBodyDepth: number(merged, 'MAX_JSON_BODY_DEPTH', 32, { min: 2, max: 512, integer: true }),
     maxHttpHeaderBytes: number(merged, 'MAX_HTTP_HEADER_BYTES', 65_536, { min: 16_384, max: 1_048_576, integer: true }),
     maxConcurrentExports: number(merged, 'MAX_CONCURRENT_EXPORTS', 4, { min: 1, max: 100, integer: true }),
     replayLiveEdgeWaitMs: number(merged, 'REPLAY_LIVE_EDGE_WAIT_MS', DEFAULT_LIVE_EDGE_WAIT_MS, { min: 10, max: 600_000, integer: true }),
+    analyticsMaxRangeHours: number(merged, 'ANALYTICS_MAX_RANGE_HOURS', 24, { min: 1, max: 8760, integer: true }),
+    heatmapMaxCells: number(merged, 'HEATMAP_MAX_CELLS', 100_000, { min: 1, max: 10_000_000, integer: true }),
+    trajectoryMaxPoints: number(merged, 'TRAJECTORY_MAX_POINTS', 100_000, { min: 1, max: 10_000_000, integer: true }),
     areaOfInterestCellSize: optionalPositive(merged, 'AREA_OF_INTEREST_CELL_SIZE'),
     slowClientMaxQueuedPackets: number(merged, 'SLOW_CLIENT_MAX_QUEUED_PACKETS', 8, { min: 1, max: 10_000, integer: true }),
     bootstrapAnalysts: text(merged, 'BOOTSTRAP_ANALYSTS', '')
@@ -270,6 +353,7 @@ export function loadSettings(env: Env = process.env, argv: string[] = []): Setti
     redisUrl: connectionSetting(merged, 'REDIS_URL', ['redis://', 'rediss://', '/'], 'redis://host:6379'),
     clusterRequestTimeoutMs: number(merged, 'CLUSTER_REQUEST_TIMEOUT_MS', 2_000, { min: 100, max: 60_000, integer: true }),
     shutdownTimeoutMs: number(merged, 'SHUTDOWN_TIMEOUT_MS', 10_000, { min: 100, max: 600_000, integer: true }),
+    healthRedisTimeoutMs: number(merged, 'HEALTH_REDIS_TIMEOUT_MS', 500, { min: 50, max: 10_000, integer: true }),
   };
 }
 

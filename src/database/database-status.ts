@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { SETTINGS, Settings } from '../config/settings';
+import { DatabaseTimeout } from './bounded-client';
 
 /** How often a database that stopped answering is asked again. */
 const PROBE_EVERY_MS = 500;
@@ -90,9 +91,13 @@ export class DatabaseStatus implements OnApplicationShutdown {
 
 /**
  * Whether a failed query got no answer from the database (a deadline passed, the
- * connection failed) rather than an error reply: only replies carry a severity.
+ * connection failed or could not be opened) rather than an error reply, which carries
+ * a severity.
  */
 export function gotNoAnswer(error: unknown): boolean {
-  const e = error as { severity?: string; driverError?: { severity?: string } } | null;
-  return (e?.driverError ?? e)?.severity === undefined;
+  const e = ((error as { driverError?: unknown } | null)?.driverError ?? error) as { severity?: string; code?: string; message?: string } | null;
+  if (!e || e.severity !== undefined) return false;
+  if (e instanceof DatabaseTimeout) return true;
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE…
+  return /timeout|Connection terminated|connection ended|not queryable/i.test(e.message ?? '');
 }

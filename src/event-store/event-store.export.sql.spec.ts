@@ -1,4 +1,4 @@
-import { csvHeader, exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
+import { csvHeader, exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
 
 const spec = (format: 'ndjson' | 'csv', columns: ExportSpec['columns']): ExportSpec => ({ format, columns, streamPrefixLength: 9 });
 
@@ -35,6 +35,23 @@ describe('export SQL', () => {
     const plain = (format: 'ndjson' | 'csv') => exportLineSql(spec(format, [{ name: 'playerId', event: 'streamSuffix', plain: true }]));
     expect(plain('ndjson')).toBe(`'{"playerId":' || '"' || substr(stream_id, 10) || '"' || '}' || E'\\n'`);
     expect(plain('csv')).toBe(`substr(stream_id, 10) || E'\\r\\n'`);
+  });
+
+  it('writes a text column the caller computes, escaped unless plain, null or empty when NULL', () => {
+    const label = (format: 'ndjson' | 'csv', plain?: true) => exportLineSql(spec(format, [{ name: 'who', text: 'SELECT name FROM t', plain }]));
+    expect(label('ndjson')).toBe(`'{"who":' || coalesce(to_json((SELECT name FROM t))::text, 'null') || '}' || E'\\n'`);
+    expect(label('csv')).toBe(
+      `coalesce(CASE WHEN (SELECT name FROM t) ~ '[",\\r\\n]' THEN '"' || replace((SELECT name FROM t), '"', '""') || '"' ELSE (SELECT name FROM t) END, '') || E'\\r\\n'`,
+    );
+    expect(label('ndjson', true)).toBe(`'{"who":' || coalesce('"' || (SELECT name FROM t) || '"', 'null') || '}' || E'\\n'`);
+    expect(label('csv', true)).toBe(`coalesce((SELECT name FROM t), '') || E'\\r\\n'`);
+  });
+
+  it("joins the spec's table to each event, or nothing", () => {
+    const joined: ExportSpec = { ...spec('csv', [{ name: 'who', text: 'p.name' }]), join: { table: 'people', alias: 'p', key: 'id', on: 'substr(stream_id, 10)' } };
+    expect(exportJoinSql(joined)).toBe(' LEFT JOIN people p ON p.id = substr(stream_id, 10)');
+    expect(exportJoinSql(spec('csv', [{ name: 'who', text: 'p.name' }]))).toBe('');
+    expect(() => exportJoinSql({ ...joined, join: { ...joined.join!, table: 'people; DROP TABLE events' } })).toThrow(/plain identifier/);
   });
 
   it('refuses names that would need escaping in SQL or JSON', () => {

@@ -15,6 +15,17 @@ export type ExportColumn =
     }
   | {
       name: string;
+      /**
+       * A text value the caller computes from the event row (its columns, such as
+       * stream_id) or from the spec's `join`; escaped for the format, and written as
+       * null (JSON) or an empty field (CSV) when it is NULL.
+       */
+      text: string;
+      /** The value never holds a character JSON or CSV would escape: written as it is (see above). */
+      plain?: true;
+    }
+  | {
+      name: string;
       field: string;
       /** 'number': the field always holds a JSON number (or null), printed as stored; 'json': any JSON value. */
       kind: 'number' | 'json';
@@ -26,6 +37,13 @@ export interface ExportSpec {
   columns: ExportColumn[];
   /** `streamSuffix` is the stream id after this many characters (e.g. 'movement-'.length). */
   streamPrefixLength?: number;
+  /**
+   * A table the `text` columns read, joined to each event: `alias` holds the row of
+   * `table` whose `key` equals `on` (an expression over the event row). At most one row
+   * matches (`key` is unique), and an event without one still appears (a LEFT JOIN), so
+   * the range's rows and order are unchanged. Exports only; JSON pages read no join.
+   */
+  join?: { table: string; alias: string; key: string; on: string };
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -44,6 +62,11 @@ const csvText = (expr: string) => `CASE WHEN ${expr} ~ '[",\\r\\n]' THEN '"' || 
 /** The SQL expression of one column's value, as JSON text (ndjson) or as a CSV field. */
 function valueSql(column: ExportColumn, spec: ExportSpec): string {
   const json = spec.format === 'ndjson';
+  if ('text' in column) {
+    const value = `(${column.text})`;
+    if (column.plain) return json ? `coalesce('"' || ${value} || '"', 'null')` : `coalesce(${value}, '')`;
+    return json ? `coalesce(to_json(${value})::text, 'null')` : `coalesce(${csvText(value)}, '')`;
+  }
   if ('field' in column) {
     const field = checkedName(column.field, 'data field');
     const missing = column.missing === 'zero' ? '0' : json ? 'null' : '';
@@ -66,6 +89,13 @@ function valueSql(column: ExportColumn, spec: ExportSpec): string {
       return json ? `to_json(${suffix})::text` : csvText(suffix);
     }
   }
+}
+
+/** The spec's join as SQL after `FROM events` ('' when it has none). */
+export function exportJoinSql(spec: ExportSpec): string {
+  if (!spec.join) return '';
+  const { table, alias, key, on } = spec.join;
+  return ` LEFT JOIN ${checkedName(table, 'join table')} ${checkedName(alias, 'join alias')} ON ${alias}.${checkedName(key, 'join key')} = ${on}`;
 }
 
 /** One event as one JSON object (the spec's columns in order) written by PostgreSQL: for ndjson specs. */

@@ -5,6 +5,11 @@
 // range continues right after that event in recorded order, so the row comparison
 // against the cursor's own (recorded_at, global_position) is an index condition on
 // events_stream_recorded_idx (one stream) or events_recorded_position_idx (all streams).
+//
+// The range reads take an optional `join` (a caller's export spec may name one, see
+// ExportSpec.join): a LEFT JOIN to a table keyed by the event row, whose columns the
+// selected expressions may read. It neither adds nor removes rows, so the order and the
+// LIMIT are the range's own.
 
 /**
  * The columns of readRange (events as rows, for tools and tests; the API's pages and
@@ -40,15 +45,15 @@ const AFTER_CURSOR_IN_RANGE = `
   AND recorded_at < coalesce($3::timestamptz, 'infinity'::timestamptz)`;
 
 /** One stream's events of one type in a time range, in recorded order. $4 type, $5 stream, $6 limit. */
-export const readStreamRangeSql = (columns: string) => `
-  SELECT ${columns} FROM events
+export const readStreamRangeSql = (columns: string, join = '') => `
+  SELECT ${columns} FROM events${join}
   WHERE stream_id = $5 AND type = $4 AND ${AFTER_CURSOR_IN_RANGE}
   ORDER BY recorded_at, global_position
   LIMIT $6`;
 
 /** Events of one type across every stream in a time range, in recorded order. $4 type, $5 limit. */
-export const readAllRangeSql = (columns: string) => `
-  SELECT ${columns} FROM events
+export const readAllRangeSql = (columns: string, join = '') => `
+  SELECT ${columns} FROM events${join}
   WHERE type = $4 AND ${AFTER_CURSOR_IN_RANGE}
   ORDER BY recorded_at, global_position
   LIMIT $5`;
@@ -58,14 +63,14 @@ export const readAllRangeSql = (columns: string) => `
  * order: each stream's next $6 rows by its own ordered index scan, then merged. The
  * work is bounded by streams × limit whatever the streams' history length.
  */
-export const readStreamsRangeSql = (columns: string) => `
+export const readStreamsRangeSql = (columns: string, join = '') => `
   SELECT ${columns} FROM unnest($5::text[]) AS s(wanted)
   CROSS JOIN LATERAL (
     SELECT global_position, stream_id, stream_version, type, data, metadata, recorded_at FROM events
     WHERE stream_id = s.wanted AND type = $4 AND ${AFTER_CURSOR_IN_RANGE}
     ORDER BY recorded_at, global_position
     LIMIT $6
-  ) e
+  ) e${join}
   ORDER BY recorded_at, global_position
   LIMIT $6`;
 
@@ -73,8 +78,8 @@ export const readStreamsRangeSql = (columns: string) => `
  * Events of one type across many streams ($5, text[]) in a time range, in recorded
  * order; the planner walks the time index and filters, or sorts the streams' rows.
  */
-export const readManyStreamsRangeSql = (columns: string) => `
-  SELECT ${columns} FROM events
+export const readManyStreamsRangeSql = (columns: string, join = '') => `
+  SELECT ${columns} FROM events${join}
   WHERE type = $4 AND stream_id = ANY($5::text[]) AND ${AFTER_CURSOR_IN_RANGE}
   ORDER BY recorded_at, global_position
   LIMIT $6`;

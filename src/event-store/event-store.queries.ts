@@ -6,7 +6,7 @@ import { DATABASE_CAPABILITIES, DatabaseCapabilities } from '../database/databas
 import { driverPool } from '../database/data-source';
 import { databaseClock, lookAtLiveEdge, waitForAppends } from './live-edge';
 import type { Queryable } from './event-store.service';
-import { exportBatchSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
+import { exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
 import {
   EVENT_AT_POSITION,
   latestOfStreamsAtSql,
@@ -292,7 +292,7 @@ export class EventQueries {
 
   /** One batch of an export: up to `limit` events of the range, as text written by PostgreSQL (see exportLineSql). */
   async readExportBatch(range: EventRange, spec: ExportSpec, limit: number, line = exportLineSql(spec)): Promise<ExportBatch> {
-    const rows: ExportBatch[] = await this.run(range, limit, `${line} AS line, recorded_at, global_position`, undefined, exportBatchSql);
+    const rows: ExportBatch[] = await this.run(range, limit, `${line} AS line, recorded_at, global_position`, undefined, exportBatchSql, [], exportJoinSql(spec));
     return rows[0] ?? { text: '', count: 0, last: null, firstAtMs: null, lastAtMs: null };
   }
 
@@ -422,7 +422,8 @@ export class EventQueries {
 
   /**
    * A range read selecting `columns`, optionally wrapped (`wrap` gets the number of the
-   * first of `extra`, parameters appended for the wrapper).
+   * first of `extra`, parameters appended for the wrapper), optionally joined (see
+   * event-store.queries.sql.ts).
    */
   private run<Row>(
     range: EventRange,
@@ -431,15 +432,20 @@ export class EventQueries {
     db?: Queryable,
     wrap: (sql: string, nextParam: number) => string = (sql) => sql,
     extra: unknown[] = [],
+    join = '',
   ): Promise<Row[]> {
     const bounds = [range.after, range.from, range.to, range.type];
     const { streamIds } = range;
     if (streamIds?.length === 0) return Promise.resolve([]);
     const [sql, params] =
       streamIds === null
-        ? [readAllRangeSql(columns), [...bounds, limit]]
+        ? [readAllRangeSql(columns, join), [...bounds, limit]]
         : [
-            streamIds.length === 1 ? readStreamRangeSql(columns) : streamIds.length <= MERGE_STREAMS_UP_TO ? readStreamsRangeSql(columns) : readManyStreamsRangeSql(columns),
+            streamIds.length === 1
+              ? readStreamRangeSql(columns, join)
+              : streamIds.length <= MERGE_STREAMS_UP_TO
+                ? readStreamsRangeSql(columns, join)
+                : readManyStreamsRangeSql(columns, join),
             [...bounds, streamIds.length === 1 ? streamIds[0] : streamIds, limit],
           ];
     return this.query(wrap(sql, params.length + 1), [...params, ...extra], db);

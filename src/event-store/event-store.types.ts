@@ -1,4 +1,4 @@
-/** What every event carries besides its data (see shared EVENT-STORE.md). */
+/** What every event carries besides its data. */
 export interface EventMetadata {
   eventId: string;
   /** The request or session the event belongs to. */

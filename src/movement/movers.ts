@@ -28,6 +28,8 @@ export class Mover {
   version: number | undefined = undefined;
   readonly resumes = new Map<string, ResumeState>();
   readonly sessions = new Set<string>();
+  /** Movements of this player queued or being written (kept by the batcher). */
+  inFlight = 0;
 
   constructor(
     readonly playerId: string,
@@ -65,6 +67,12 @@ export interface StoredMover {
 export class Movers {
   readonly limits: MovementLimits;
   private readonly movers = new Map<string, Mover>();
+  /**
+   * Players whose last session left while movements of theirs were still being written:
+   * kept until those settle, so a session that takes over in between continues the same
+   * versions and resumable sessions instead of racing them from a fresh read.
+   */
+  private readonly retiring = new Set<Mover>();
 
   constructor(@Inject(SETTINGS) settings: Settings) {
     this.limits = {
@@ -90,6 +98,7 @@ export class Movers {
    * knows of a live player (a takeover on the same node) is newer and is kept.
    */
   join(playerId: string, sessionId: string, stored: StoredMover, now: number): Mover {
+    this.sweep();
     const known = this.movers.get(playerId);
     const mover = this.of(playerId, now);
     mover.sessions.add(sessionId);
@@ -105,12 +114,24 @@ export class Movers {
     return mover;
   }
 
-  /** A session ended; the Mover goes with the player's last one. Its movements in flight keep their reference. */
+  /** A session ended; the Mover goes with the player's last one, once nothing of it is in flight. */
   leave(playerId: string, sessionId: string): void {
     const mover = this.movers.get(playerId);
-    if (!mover) return;
-    mover.sessions.delete(sessionId);
-    if (mover.sessions.size === 0) this.movers.delete(playerId);
+    if (mover) {
+      mover.sessions.delete(sessionId);
+      if (mover.sessions.size === 0) this.retiring.add(mover);
+    }
+    this.sweep();
+  }
+
+  private sweep(): void {
+    for (const mover of this.retiring) {
+      if (mover.sessions.size > 0) this.retiring.delete(mover);
+      else if (mover.inFlight === 0) {
+        this.retiring.delete(mover);
+        if (this.movers.get(mover.playerId) === mover) this.movers.delete(mover.playerId);
+      }
+    }
   }
 }
 

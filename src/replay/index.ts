@@ -1,4 +1,7 @@
 import { ExportMovementsHandler } from './export-movements/export-movements.handler';
+import { GetPlayerTrajectoryHandler } from './player-trajectory/player-trajectory.handler';
+import { GetWorldHeatmapHandler } from './world-heatmap/world-heatmap.handler';
+import { GetWorldVisitsHandler } from './world-visits/world-visits.handler';
 import { ListPlayersHandler } from './list-players/list-players.handler';
 import { GetPlayerPositionHandler } from './player-position/player-position.handler';
 import { ReadMovementPageHandler } from './read-movements/read-movement-page.handler';
@@ -10,4 +13,7 @@ export const ReplayQueryHandlers = [
   GetWorldSnapshotHandler,
   ListPlayersHandler,
   GetPlayerPositionHandler,
+  GetWorldHeatmapHandler,
+  GetWorldVisitsHandler,
+  GetPlayerTrajectoryHandler,
 ];

@@ -9,14 +9,22 @@ import { map, Observable } from 'rxjs';
  */
 export class JsonText<_Shape = unknown> {
   readonly parts: string[];
+  /** The response's content type: JSON, or a JSON-based type such as application/geo+json. */
+  contentType = 'application/json; charset=utf-8';
   /** The body is `parts` one after another (see JsonTextInterceptor for why not one string). */
   constructor(...parts: string[]) {
     this.parts = parts;
   }
+
+  /** The same body sent as `contentType`. */
+  as(contentType: string): this {
+    this.contentType = contentType;
+    return this;
+  }
 }
 
 /**
- * Sends a JsonText as an application/json body, its parts written to the socket one
+ * Sends a JsonText as its JSON body (application/json unless it says otherwise), its parts written to the socket one
  * after another: they are flat strings (as node-postgres decodes them), and Node.js
  * encodes flat strings several times faster than the rope their concatenation would
  * be (docs/benchmarks.md). Anything else passes through.
@@ -28,7 +36,7 @@ export class JsonTextInterceptor implements NestInterceptor {
       map((body) => {
         if (!(body instanceof JsonText)) return body;
         const length = body.parts.reduce((bytes, part) => bytes + Buffer.byteLength(part), 0);
-        return new StreamableFile(Readable.from(body.parts), { type: 'application/json; charset=utf-8', length });
+        return new StreamableFile(Readable.from(body.parts), { type: body.contentType, length });
       }),
     );
   }

@@ -21,3 +21,15 @@ export const ALL_PLAYERS = `
 
 /** Changes whenever an account is added (accounts are never removed or renamed). */
 export const ROSTER_VERSION = `SELECT count(*) || '/' || coalesce(max(created_at)::text, '') AS version FROM players`;
+
+/**
+ * Exports join each movement to its player (movement streams are named
+ * movement-<player id>) for the username. As a join the planner memoizes the lookup per
+ * player; a subquery per event probed the primary key for every row, twice the cost.
+ */
+export const PLAYER_OF_MOVEMENT = { table: 'players', alias: 'mover', key: 'id', on: `substr(stream_id, ${'movement-'.length + 1})::uuid` };
+export const MOVER_USERNAME = 'mover.username';
+
+/** The player whose position was recorded last, and where: for examples that return data. */
+export const LATEST_MOVER = `
+  SELECT player_id::text AS id, x, y FROM last_positions ORDER BY recorded_at DESC LIMIT 1`;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
 import { WirePosition } from '../movement/position';
 
 export interface OnlinePlayer {
@@ -23,6 +24,10 @@ export interface OnlineEntry {
 @Injectable()
 export class OnlinePlayers {
   private readonly players = new Map<string, OnlinePlayer>();
+
+  constructor(metrics: WaypointMetrics) {
+    metrics.watch('playersOnline', () => this.players.size);
+  }
 
   /** Makes `sessionId` the player's session on this node (older ones were handed over first). */
   register(id: string, username: string, sessionId: string, n: number): void {

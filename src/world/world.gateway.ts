@@ -4,6 +4,7 @@ import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGatew
 import type { Server, Socket } from 'socket.io';
 import { AccessTokens } from '../auth/access-tokens';
 import { AuthService } from '../auth/auth.service';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
 import { RecordMovement, RecordMovementResult } from '../movement/record-movement/record-movement.command';
 import { SeveralArguments } from '../movement/record-movement/movement-rules';
 import { ConnectPlayer } from './connect-player/connect-player.command';
@@ -33,6 +34,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly ref: SocketServerRef,
     private readonly broadcaster: WorldBroadcaster,
     private readonly sessions: SessionDirectory,
+    private readonly metrics: WaypointMetrics,
   ) {}
 
   afterInit(server: Server): void {
@@ -107,8 +109,9 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   private async onPosition(socket: PlayerSocket, payload: unknown, ack: Ack | undefined): Promise<void> {
     let outcome: RecordMovementResult;
+    const receivedAt = Date.now();
     try {
-      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, Date.now(), socket.data.clientSession));
+      outcome = await this.commands.execute(new RecordMovement(socket.data.player, socket.id, payload, receivedAt, socket.data.clientSession));
     } catch (error) {
       this.logger.error({ message: 'position failed', error: String(error) });
       outcome = { ok: false, error: { code: 'unavailable', message: 'the movement was not recorded; send it again' }, seq: null };
@@ -118,6 +121,7 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     } else if (!outcome.ok) {
       socket.emit('error', { ...outcome.error, seq: outcome.seq });
     }
+    this.metrics.positionAnswered(outcome, receivedAt);
   }
 }
 

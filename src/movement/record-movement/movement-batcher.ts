@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { EventBus } from '@nestjs/cqrs';
 import { SETTINGS, Settings } from '../../config/settings';
 import { DatabaseStatus, gotNoAnswer } from '../../database/database-status';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import {
   AppendNotRecorded,
   CommitOutcomeUnknown,
@@ -37,6 +38,8 @@ interface Pending {
   mover: Mover;
   data: MovementData;
   metadata: EventMetadata;
+  /** When it was queued (performance.now()), for the write path's stage metrics. */
+  queuedAt: number;
   resolve(outcome: Recorded): void;
   reject(error: MovementNotRecorded): void;
 }
@@ -87,7 +90,9 @@ export class MovementBatcher implements OnApplicationShutdown {
     private readonly eventBus: EventBus,
     private readonly database: DatabaseStatus,
     @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly metrics: WaypointMetrics,
   ) {
+    metrics.watch('appendQueue', () => this.queued);
     this.projections = [lastPositions, clientSessions];
     this.lanes = Array.from({ length: settings.appendBatch.lanes }, () => ({ queue: [], writing: false, timer: null, timerDue: 0, lastBegunAt: 0 }));
   }
@@ -104,9 +109,10 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** Resolves once the movement is committed (never before); rejects with MovementNotRecorded. */
   record(mover: Mover, data: MovementData, metadata: EventMetadata): Promise<Recorded> {
     this.queued++;
+    mover.inFlight++;
     const lane = this.laneOf(mover.playerId);
     return new Promise((resolve, reject) => {
-      lane.queue.push({ mover, data, metadata, resolve, reject });
+      lane.queue.push({ mover, data, metadata, queuedAt: performance.now(), resolve, reject });
       this.schedule(lane);
     });
   }
@@ -154,6 +160,7 @@ export class MovementBatcher implements OnApplicationShutdown {
   /** Writes one batch and settles every movement of it. */
   private async write(batch: Pending[]): Promise<void> {
     if (!this.database.up) return this.refuse(batch, new MovementNotRecorded(false, 'the database is not answering'));
+    const appendedAt = performance.now();
     let todo = this.withoutKnownDuplicates(batch);
     if (todo.length === 0) return;
     for (let attempt = 1; ; attempt++) {
@@ -177,6 +184,7 @@ export class MovementBatcher implements OnApplicationShutdown {
         return this.refuse(todo, this.notRecorded(error));
       }
       this.database.answered();
+      this.metrics.batchCommitted(todo.length, todo[0].queuedAt, appendedAt);
       return this.recorded(todo, events, recordedAt.getTime());
     }
   }
@@ -212,6 +220,7 @@ export class MovementBatcher implements OnApplicationShutdown {
       const recorded = cs === undefined ? null : (p.mover.resumes.get(cs)?.recorded ?? null);
       if (recorded !== null && p.data.seq !== null && p.data.seq <= recorded) {
         this.queued--;
+        p.mover.inFlight--;
         p.resolve('duplicate');
       } else rest.push(p);
     }
@@ -231,13 +240,19 @@ export class MovementBatcher implements OnApplicationShutdown {
 
   private refuse(batch: Pending[], failure: MovementNotRecorded): void {
     this.queued -= batch.length;
-    for (const p of batch) p.reject(failure);
+    for (const p of batch) {
+      p.mover.inFlight--;
+      p.reject(failure);
+    }
     // Nothing queued behind a database that does not answer waits for it.
     if (!this.database.up) {
       for (const lane of this.lanes) {
         const waiting = lane.queue.splice(0);
         this.queued -= waiting.length;
-        for (const p of waiting) p.reject(new MovementNotRecorded(false, 'the database is not answering'));
+        for (const p of waiting) {
+          p.mover.inFlight--;
+          p.reject(new MovementNotRecorded(false, 'the database is not answering'));
+        }
       }
     }
   }
@@ -249,6 +264,7 @@ export class MovementBatcher implements OnApplicationShutdown {
     for (let i = 0; i < batch.length; i++) {
       const { mover, resolve } = batch[i];
       const { data, streamVersion } = events[i];
+      mover.inFlight--;
       if (mover.version === undefined || mover.version < streamVersion) mover.version = streamVersion;
       moves[i] = new PlayerMoved(mover.playerId, data, recordedAt, streamVersion);
       resolve('recorded');

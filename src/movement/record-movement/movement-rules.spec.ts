@@ -92,3 +92,21 @@ describe('decideMovement', () => {
     });
   });
 });
+
+describe('the precision a position is kept to', () => {
+  const limits = { world: { min: -100_000, max: 100_000 }, rateLimit: { perSecond: 60, burst: 120 }, maxSpeed: null, maxPositionPayloadBytes: 1024 };
+  const decide = (payload: unknown) => decideMovement(payload, initialMotionState(limits, 0), limits, 0);
+
+  it('rounds coordinates and heading to a millionth, so no stored number is long', () => {
+    const d = decide({ x: 5e-324, y: 1e-300, z: 12.3456789, heading: -0.0000004, seq: 1 });
+    expect(d.accepted && d.movement).toEqual({ x: 0, y: 0, z: 12.345679, heading: 0, seq: 1 });
+    if (!d.accepted) return;
+    expect(Object.is(d.movement.heading, -0)).toBe(false);
+    expect(JSON.stringify(d.movement).length).toBeLessThan(60);
+  });
+
+  it('keeps positions of a millionth and coarser exactly', () => {
+    const d = decide({ x: -99_999.123456, y: 0.000001, seq: 2 });
+    expect(d.accepted && d.movement).toMatchObject({ x: -99_999.123456, y: 0.000001 });
+  });
+});

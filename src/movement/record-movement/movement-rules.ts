@@ -60,7 +60,8 @@ export function decideMovement(payload: unknown, state: MotionState, limits: Mov
     // A payload of the right shape is a few numbers, far below the smallest allowed
     // limit (256 bytes), so the size is measured only for payloads that are wrong anyway.
     const bytes = jsonBytes(payload);
-    const why = bytes > limits.maxPositionPayloadBytes ? `position payload is ${bytes} bytes; the limit is ${limits.maxPositionPayloadBytes}` : shape;
+    const size = Number.isFinite(bytes) ? `${bytes} bytes` : 'nested too deeply to measure';
+    const why = bytes > limits.maxPositionPayloadBytes ? `position payload is ${size}; the limit is ${limits.maxPositionPayloadBytes} bytes` : shape;
     return reject('invalid_position', why, seq, charged);
   }
   const movement = shape;
@@ -104,7 +105,8 @@ function parseShape(payload: unknown): MovementData | string {
   const keys = Object.keys(body);
   const unknown = keys.find((k) => !ALLOWED_KEYS.has(k));
   if (unknown !== undefined) {
-    return `unknown field "${unknown.slice(0, 40)}"; a position has only x, y, z, heading and seq`;
+    // JSON-escaped, so a NUL or a lone surrogate in the key is echoed as well-formed text.
+    return `unknown field ${JSON.stringify(unknown.slice(0, 40))}; a position has only x, y, z, heading and seq`;
   }
   for (const axis of ['x', 'y'] as const) {
     if (!(axis in body)) return `${axis} is required`;
@@ -121,12 +123,26 @@ function parseShape(payload: unknown): MovementData | string {
     return `seq must be a non-negative integer, got ${describe(seq)}`;
   }
   return {
-    x: body.x as number,
-    y: body.y as number,
-    z: (body.z as number | undefined) ?? 0,
-    heading: (body.heading as number | undefined) ?? 0,
+    x: toResolution(body.x as number),
+    y: toResolution(body.y as number),
+    z: toResolution((body.z as number | undefined) ?? 0),
+    heading: toResolution((body.heading as number | undefined) ?? 0),
     seq: (seq as number | null | undefined) ?? null,
   };
+}
+
+/** Coordinates and headings are kept to a millionth of a world unit (of a radian). */
+export const POSITION_RESOLUTION = 1e-6;
+
+/**
+ * A value rounded to POSITION_RESOLUTION. The history keeps positions as JSON numbers,
+ * which PostgreSQL stores as exact decimals: 5e-324 would cost over 300 digits, so a
+ * 40-byte position could take a kilobyte to store. A millionth is far below anything a
+ * game world draws or a speed check measures, and keeps every stored number short.
+ */
+function toResolution(value: number): number {
+  const rounded = Math.round(value * 1e6) / 1e6;
+  return rounded === 0 ? 0 : rounded; // no -0
 }
 
 function isSeq(value: unknown): value is number {

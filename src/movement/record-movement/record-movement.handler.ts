@@ -2,6 +2,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { eventMetadata } from '../../common/event-metadata';
 import { EventStore } from '../../event-store';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import { learnRecorded, Mover, Movers, ResumeState } from '../movers';
 import { ClientSessionProjection, resumeKey } from '../resume/client-session.projection';
 import { MovementData } from '../position';
@@ -35,6 +36,7 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     private readonly batcher: MovementBatcher,
     private readonly store: EventStore,
     private readonly clientSessions: ClientSessionProjection,
+    private readonly metrics: WaypointMetrics,
   ) {}
 
   async execute(command: RecordMovement): Promise<RecordMovementResult> {
@@ -42,6 +44,7 @@ export class RecordMovementHandler implements ICommandHandler<RecordMovement> {
     const mover = this.movers.of(player.id, receivedAt);
     const decision = decideMovement(command.payload, mover.motion, this.movers.limits, receivedAt, clientSession !== null);
     mover.motion = decision.state;
+    this.metrics.stage('decided', (Date.now() - receivedAt) / 1000);
     if (!decision.accepted) return { ok: false, error: { code: decision.code, message: decision.message }, seq: decision.seq };
 
     const { movement } = decision;

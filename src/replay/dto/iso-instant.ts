@@ -43,8 +43,10 @@ export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
       propertyName: propertyName as string,
       options: {
         message: ({ property, value }) =>
-          `${property} must be one ISO 8601 instant such as 2025-11-26T10:00:00Z or 2025-11-26 ` +
-          `(a date-time needs Z or an offset like +02:00); got ${JSON.stringify(value)}`,
+          value === undefined
+            ? `${property} is required: one ISO 8601 instant such as 2025-11-26T10:00:00Z or 2025-11-26 (a date-time needs Z or an offset like +02:00)`
+            : `${property} must be one ISO 8601 instant such as 2025-11-26T10:00:00Z or 2025-11-26 ` +
+              `(a date-time needs Z or an offset like +02:00); got ${JSON.stringify(value)}`,
         ...options,
       },
       validator: { validate: (value: unknown) => typeof value === 'string' && parseIsoInstant(value) !== null },

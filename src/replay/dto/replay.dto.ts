@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** PROTOCOL.md `Position`. */
+/** The protocol's `Position`. */
 export class PositionDto {
   @ApiProperty({ example: 12.5 }) x: number;
   @ApiProperty({ example: -3 }) y: number;
@@ -9,7 +9,7 @@ export class PositionDto {
   @ApiProperty({ example: '2025-11-26T10:00:00.000Z', description: 'ISO 8601 time the position was recorded' }) at: string;
 }
 
-/** PROTOCOL.md `Movement`: one PlayerMoved event. */
+/** The protocol's `Movement`: one PlayerMoved event. */
 export class MovementDto {
   @ApiProperty({ description: 'the event id', format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) playerId: string;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SETTINGS, Settings } from '../../config/settings';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 
 export interface ExportRecord {
   id: number;
@@ -24,8 +25,9 @@ export class ExportMonitor {
   /** Most exports this node streams at once (MAX_CONCURRENT_EXPORTS); each keeps up to two pooled connections busy. */
   readonly maxConcurrent: number;
 
-  constructor(@Inject(SETTINGS) settings: Settings) {
+  constructor(@Inject(SETTINGS) settings: Settings, metrics: WaypointMetrics) {
     this.maxConcurrent = settings.maxConcurrentExports;
+    metrics.watch('exportsInFlight', () => this.streaming);
   }
 
   get streaming(): number {

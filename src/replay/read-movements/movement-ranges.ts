@@ -29,7 +29,8 @@ export class MovementRanges {
     return { type: PLAYER_MOVED, streamIds, from: request.from, to: request.to, after: request.after };
   }
 
-  private async requirePlayers(ids: string[]): Promise<void> {
+  /** 404 unless every id (lower case) names a player. */
+  async requirePlayers(ids: string[]): Promise<void> {
     const wellFormed = ids.filter(isUuid);
     const rows: { id: string }[] = wellFormed.length ? await this.dataSource.query(PLAYERS_BY_IDS, [wellFormed]) : [];
     const known = new Set(rows.map((r) => r.id.toLowerCase()));

@@ -12,7 +12,7 @@ import { GetWorldSnapshot } from './world-snapshot.query';
  */
 export const snapshotWindow = (players: number): number => Math.min(100_000, Math.max(1_000, 2 * players));
 
-/** PROTOCOL.md `Position` of a PlayerMoved event, as PostgreSQL writes it (z and heading 0 when absent). */
+/** The protocol's `Position` of a PlayerMoved event, as PostgreSQL writes it (z and heading 0 when absent). */
 export const SNAPSHOT_POSITION: ExportSpec = {
   format: 'ndjson',
   columns: [

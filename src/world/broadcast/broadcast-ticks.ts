@@ -1,5 +1,5 @@
 /**
- * The broadcast clock of PROTOCOL.md's "at most once per broadcast tick": time is cut
+ * The broadcast clock of the protocol's "at most once per broadcast tick": time is cut
  * into ticks of `intervalMs` (consecutive slots of the wall clock), and at most one
  * `players:moved` goes out per tick. A recorded batch that finds its tick without a
  * broadcast goes out at once; otherwise it waits for the next tick to begin.

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
 import { SETTINGS, Settings } from '../../config/settings';
+import { WaypointMetrics } from '../../metrics/waypoint-metrics';
 import { PlayerMoved, PlayersMoved } from '../../movement/player-moved.event';
 import { WirePosition } from '../../movement/position';
 import { OnlinePlayers } from '../online-players';
@@ -13,7 +14,7 @@ import { OneWritePerClient } from './one-write-per-client';
 import { SlowClientBacklog } from './slow-client-backlog';
 import { PACKED_ROOM } from './wire-format';
 
-/** One entry of `players:moved` (PROTOCOL.md). */
+/** One entry of `players:moved` (docs/protocol.md). */
 export interface MovedEntry {
   id: string;
   x: number;
@@ -47,17 +48,21 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   private readonly sessionCells = new Map<string, CellKey>();
   private readonly clustered: boolean;
   private readonly writes = new OneWritePerClient();
+  /** When each batch whose movements are pending was committed (epoch ms), for the broadcast delay. */
+  private committedAt: number[] = [];
 
   constructor(
     private readonly io: SocketServerRef,
     private readonly online: OnlinePlayers,
     @Inject(SETTINGS) settings: Settings,
+    private readonly metrics: WaypointMetrics,
   ) {
     this.cellSize = settings.areaOfInterestCellSize;
     this.clustered = settings.redisUrl !== null;
     this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets, (entries) => this.packedFrame(entries));
     this.intervalMs = settings.broadcastIntervalMs;
     this.ticks = this.intervalMs > 0 ? new BroadcastTicks(this.intervalMs) : null;
+    metrics.watch('slowClients', () => this.backlog.size);
   }
 
   handle(event: PlayersMoved | PlayerJoined | PlayerLeft): void {
@@ -65,9 +70,11 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
       // The batch's acks follow in this turn's promise callbacks: with the broadcast,
       // one write per client.
       if (this.io.server) this.writes.hold(this.io.server);
+      // Published right after its commit.
+      this.committedAt.push(Date.now());
       for (const move of event.moves) {
         this.moved(move);
-        // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (PROTOCOL.md).
+        // BROADCAST_INTERVAL_MS=0: one emit per movement, at once (docs/protocol.md).
         if (this.intervalMs === 0) this.flush();
       }
       if (this.intervalMs > 0) this.flushWhenDue();
@@ -126,11 +133,17 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
 
   /** Sends what is pending (per movement when the interval is 0). */
   private flush(): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0) {
+      this.committedAt.length = 0;
+      return;
+    }
+    const began = performance.now();
     this.ticks?.sent(Date.now());
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.broadcast(batch);
+    this.metrics.broadcastEmitted((performance.now() - began) / 1000, this.committedAt);
+    this.committedAt.length = 0;
   }
 
   private broadcast(entries: MovedEntry[]): void {
