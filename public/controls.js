@@ -99,6 +99,8 @@ export function createPointer(canvas) {
 }
 
 const hundredths = (value) => Math.round(value * 100) / 100;
+// The server keeps positions to a millionth: a heading rounded so, the page shows what is stored.
+const millionths = (value) => Math.round(value * 1e6) / 1e6;
 
 /**
  * Where `position` is after moving `seconds` in `direction`, kept inside the world's
@@ -111,6 +113,6 @@ export function advance(position, direction, seconds, bounds) {
     x: clamp(hundredths(position.x + direction.dx * distance)),
     y: clamp(hundredths(position.y + direction.dy * distance)),
     z: position.z,
-    heading: Math.atan2(direction.dy, direction.dx),
+    heading: millionths(Math.atan2(direction.dy, direction.dx)),
   };
 }
