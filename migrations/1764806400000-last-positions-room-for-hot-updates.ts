@@ -2,15 +2,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * last_positions is rewritten all the time: every online player's row once per batch.
- * A batch is one transaction, appended in parts while its window gathers, so by the
- * time a part updates a row, the other rows on its page were already updated in the same
- * transaction, and their old versions cannot be pruned until it commits. With full pages
- * there was then no room for the new version on the row's own page: every update was a
- * non-HOT update (a new primary-key entry, a row moved to another page, bloat for
- * autovacuum), measured at 0 % HOT. Half-full pages leave room for a second version of
- * every row, so each update stays on its page and skips the index (100 % HOT; PostgreSQL
- * CPU per movement 10-15 % lower, docs/benchmarks.md). The table has one row per player,
- * so doubling it costs little.
+ * When one transaction updates a page's rows in several statements (a batch appended in
+ * parts), their old versions cannot be pruned until it commits, and with full pages there
+ * is no room for a new version on the row's own page: every update is then non-HOT (a new
+ * primary-key entry, a row moved to another page, bloat for autovacuum), measured at 0 %
+ * HOT. Half-full pages leave room for a second version of every row, so each update stays
+ * on its page and skips the index (100 % HOT; PostgreSQL CPU per movement 10-15 % lower:
+ * docs/performance.md, "Room for HOT updates in last_positions"). The table has one row
+ * per player, so doubling it costs little.
  *
  * Existing pages are not rewritten; rows move to half-full pages as they are updated,
  * or at once with `VACUUM FULL last_positions` (or `npm run projections:rebuild`).

@@ -10,6 +10,7 @@ import { DatabaseStatus } from './database/database-status';
 import { EventStoreModule } from './event-store';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MonitorModule } from './monitor/monitor.module';
 import { MovementModule } from './movement/movement.module';
 import { ReplayModule } from './replay/replay.module';
 import { RolesModule } from './roles/roles.module';
@@ -22,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule, HealthModule],
+      imports: [CqrsModule.forRoot(), MetricsModule, EventStoreModule, AuthModule, MovementModule, WorldModule, ReplayModule, RolesModule, HealthModule, MonitorModule],
       providers: [
         { provide: SETTINGS, useValue: settings },
         { provide: DataSource, useValue: database.dataSource },

@@ -40,11 +40,14 @@ function publicDir(): string {
  * Serves the game page's files at their own paths only. Mounted in front of every route,
  * serve-static stat()ed the disk for each API request and built a not-found error with a
  * stack trace before passing it on: about 1 ms of the event loop per request
- * (docs/benchmarks.md). The files (sub-folders included) are listed once, at start.
+ * (docs/performance.md, "Public files at their own paths"). The files (sub-folders
+ * included) are listed once, at start.
  */
 function servePublicFiles(app: NestExpressApplication, dir: string): void {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `/${name.split(sep).join('/')}`);
-  const paths = new Set(['/', ...files]);
+  // A folder with an index.html is a page (`/replay`): its bare path redirects to `/replay/`, served from there.
+  const pages = files.filter((file) => file.endsWith('/index.html')).map((file) => file.slice(0, -'index.html'.length));
+  const paths = new Set(['/', ...files, ...pages]);
   const serve = express.static(dir, { index: 'index.html' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (paths.has(req.path) ? serve(req, res, next) : next()));
 }

@@ -10,7 +10,7 @@ import { startTestServer, TestServer } from './support/test-server';
 describe('flooding', () => {
   // Rate limit 20/s, bursts of 40: at most 40 + 20 = 60 accepted in a 1 s window; the
   // cut-off is 200 messages within 1 s.
-  const FLOOD = { RATE_LIMIT_PER_SECOND: '20', RATE_LIMIT_BURST: '40', FLOOD_MAX_MESSAGES_PER_SECOND: '200', FLOOD_WINDOW_MS: '1000' };
+  const FLOOD = { RATE_LIMIT_PER_SECOND: '20', RATE_LIMIT_BURST: '40', FLOOD_MAX_MESSAGES_PER_SECOND: '200', FLOOD_WINDOW_MS: '1000', FLOOD_COOLDOWN_MS: '1500' };
   let server: TestServer;
 
   beforeAll(async () => {
@@ -39,7 +39,7 @@ describe('flooding', () => {
     return n;
   }
 
-  it.each([['websocket'], ['polling']] as const)('cuts off a %s client sending 10× the threshold with exactly one flooding error; it may reconnect', async (transport) => {
+  it.each([['websocket'], ['polling']] as const)('cuts off a %s client sending 10× the threshold with exactly one flooding error; it may reconnect after the cool-down', async (transport) => {
     const flooder = await registerAndLogin(server.url);
     const { socket } = await connect(server.url, flooder.token, [transport]);
     const heard = listen(socket);
@@ -52,6 +52,10 @@ describe('flooding', () => {
     expect(await movements(flooder)).toBeLessThanOrEqual(60);
     socket.close();
 
+    // At once it is refused (FLOOD_COOLDOWN_MS), saying for how long; after that it is welcome.
+    const refused = await connect(server.url, flooder.token, [transport]).catch((error) => error);
+    expect(refused).toMatchObject({ message: 'flooding', data: { retryAfterMs: expect.any(Number) } });
+    await new Promise((r) => setTimeout(r, refused.data.retryAfterMs + 50));
     const again = await connect(server.url, flooder.token, [transport]);
     await expect(sendPosition(again.socket, { x: 2, y: 2, seq: 10_000 })).resolves.toEqual({ ok: true, seq: 10_000 });
     again.socket.close();

@@ -16,7 +16,8 @@ import { PasswordHasher } from './password-hasher';
       inject: [SETTINGS],
       useFactory: (settings: Settings) => ({
         // A KeyObject, not the string: given a string, jsonwebtoken first tries to read it
-        // as a public key, and that failed attempt (an exception) cost ~1 ms per request.
+        // as a public key, and that failed attempt (an exception) cost ~1 ms per request
+        // (docs/performance.md, "The token secret as a KeyObject").
         secret: createSecretKey(Buffer.from(settings.jwt.secret, 'utf8')),
         signOptions: { expiresIn: settings.jwt.expiresInSeconds, algorithm: 'HS256' },
       }),

@@ -4,12 +4,11 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import { Settings } from '../config/settings';
 import { WaypointMetrics } from '../metrics/waypoint-metrics';
-import { FloodGuard } from '../world/flood-guard';
 import { ClusterRedis, redactRedisUrl, RedisLink } from './cluster-redis';
 
 /**
  * Socket.IO with the limits from the settings (the gateway decorator only takes
- * constants), the flood cut-off on every connection and, when REDIS_URL is set, the Redis adapter that joins several nodes
+ * constants) and, when REDIS_URL is set, the Redis adapter that joins several nodes
  * into one world: broadcasts, rooms and socket lookups span every node.
  */
 export class ConfiguredIoAdapter extends IoAdapter {
@@ -29,9 +28,6 @@ export class ConfiguredIoAdapter extends IoAdapter {
       maxHttpBufferSize: this.settings.maxMessageBytes,
       serveClient: true,
     });
-    const metrics = this.app.get(WaypointMetrics);
-    const floods = new FloodGuard(this.settings, () => metrics.floodCutOff());
-    server.on('connection', (socket) => floods.watch(socket));
     if (this.settings.redisUrl) {
       const link = new RedisLink(this.clusterLogger);
       const pub = new ClusterRedis(this.settings.redisUrl, link, 'publisher');

@@ -4,7 +4,8 @@ import { Subscription } from 'rxjs';
 
 /**
  * The EventBus is in-memory and best effort: a failing handler is logged here and
- * the bus goes on delivering (see @nestjs/cqrs issues 409, 1431).
+ * the bus goes on delivering (upstream: github.com/nestjs/cqrs/issues/409 and
+ * github.com/nestjs/cqrs/issues/1431).
  */
 @Injectable()
 export class CqrsErrorLog implements OnModuleDestroy {

@@ -83,13 +83,13 @@ describe('settings', () => {
     expect([s.maxSpeed, s.areaOfInterestCellSize]).toEqual([null, null]);
   });
 
-  it('cuts off floods at ten times what the rate limit lets through in a window, unless set', () => {
-    expect(loadSettings({ DATA_DIR: dataDir() }).flood).toEqual({ maxMessagesPerSecond: 1200, windowMs: 2000 });
-    expect(loadSettings({ DATA_DIR: dataDir(), RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' }).flood.maxMessagesPerSecond).toBe(15_000);
-    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '500', FLOOD_WINDOW_MS: '1000' }).flood).toEqual({ maxMessagesPerSecond: 500, windowMs: 1000 });
+  it('cuts off floods at three times what the rate limit lets through in a window, unless set', () => {
+    expect(loadSettings({ DATA_DIR: dataDir() }).flood).toEqual({ maxMessagesPerSecond: 540, windowMs: 1000, cooldownMs: 10000 });
+    expect(loadSettings({ DATA_DIR: dataDir(), RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' }).flood.maxMessagesPerSecond).toBe(6_000);
+    expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '500', FLOOD_WINDOW_MS: '1000' }).flood).toEqual({ maxMessagesPerSecond: 500, windowMs: 1000, cooldownMs: 10000 });
     expect(loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: 'off' }).flood.maxMessagesPerSecond).toBeNull();
-    // 100/s over 2 s is 200, below the 120 + 2 × 60 = 240 the rate limit lets through.
-    expect(() => loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '100' })).toThrow(/FLOOD_MAX_MESSAGES_PER_SECOND: .*not above what the rate limit lets through in that window \(240 messages/);
+    // 100/s over 1 s is 100, below the 120 + 60 = 180 the rate limit lets through.
+    expect(() => loadSettings({ DATA_DIR: dataDir(), FLOOD_MAX_MESSAGES_PER_SECOND: '100' })).toThrow(/FLOOD_MAX_MESSAGES_PER_SECOND: .*not above what the rate limit lets through in that window \(180 messages/);
   });
 
   it('keeps MAX_MESSAGE_BYTES small but above a position payload and its framing', () => {

@@ -37,7 +37,7 @@ export interface Settings {
   maxSpeed: number | null;
   maxPositionPayloadBytes: number;
   /** Messages one connection may send per second, averaged over `windowMs`, before it is cut off as flooding; null = off. */
-  flood: { maxMessagesPerSecond: number | null; windowMs: number };
+  flood: { maxMessagesPerSecond: number | null; windowMs: number; cooldownMs: number };
   /** Socket.IO's maxHttpBufferSize: larger frames are refused by the transport. */
   maxMessageBytes: number;
   /** Largest JSON request body over HTTP. */
@@ -126,8 +126,9 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'RATE_LIMIT_PER_SECOND', default: '60', meaning: 'Position updates per second per player (token bucket refill).' },
   { env: 'RATE_LIMIT_BURST', default: '120', meaning: 'Token bucket size: updates a player may send in a burst.' },
   { env: 'MAX_SPEED', default: '(off)', meaning: 'Units per second allowed between consecutive accepted positions (too_fast).' },
-  { env: 'FLOOD_MAX_MESSAGES_PER_SECOND', default: '(10 × rate limit)', meaning: 'Socket.IO messages (of any event) one connection may send per second, counted over FLOOD_WINDOW_MS; above it the connection is told `error` `flooding` once and disconnected, and may reconnect. Below it the rate limit answers every message as usual (`rate_limited`). Unset: ten times what the rate limit lets through in one window (RATE_LIMIT_BURST plus FLOOD_WINDOW_MS of RATE_LIMIT_PER_SECOND), per second: 1200 with the defaults. A value set must be above that allowance; 0 or off = no cut-off.' },
-  { env: 'FLOOD_WINDOW_MS', default: '2000', meaning: 'Window FLOOD_MAX_MESSAGES_PER_SECOND is counted over: a connection that sends more than that rate times this window within one window is flooding, so a short burst (a reconnect flushing its buffer) is not. 100 to 60000.' },
+  { env: 'FLOOD_MAX_MESSAGES_PER_SECOND', default: '(3 × rate limit)', meaning: 'Socket.IO messages (of any event) one connection may send per second, counted over FLOOD_WINDOW_MS; above it the connection is told `error` `flooding` once and disconnected, and may reconnect (after FLOOD_COOLDOWN_MS). Below it the rate limit answers every message as usual (`rate_limited`). Unset: three times what the rate limit lets through in one window (RATE_LIMIT_BURST plus FLOOD_WINDOW_MS of RATE_LIMIT_PER_SECOND), per second: 540 with the defaults. Every message up to the cut-off is still decoded and answered, so the lower it is, the less a flood costs the others. A value set must be above that allowance; 0 or off = no cut-off.' },
+  { env: 'FLOOD_WINDOW_MS', default: '1000', meaning: 'Window FLOOD_MAX_MESSAGES_PER_SECOND is counted over: a connection that sends more than that rate times this window within one window is flooding, so a short burst (a reconnect flushing its buffer) is not. 100 to 60000.' },
+  { env: 'FLOOD_COOLDOWN_MS', default: '10000', meaning: 'After a cut-off for flooding, new connections of the same player are refused with `connect_error` `flooding` (its `data.retryAfterMs` says for how long) for this long, so a flooder that reconnects at once costs one handshake, not a session per cycle; 0 = reconnect at once.' },
   { env: 'MAX_POSITION_PAYLOAD_BYTES', default: '1024', meaning: 'Largest position payload (its JSON) accepted; at least 256.' },
   { env: 'MAX_MESSAGE_BYTES', default: '16384', meaning: 'Largest Socket.IO frame (or long-polling request body) the transport reads; above it the transport closes the connection without reading the rest. The largest message a client sends is a position (at most MAX_POSITION_PAYLOAD_BYTES plus some 40 bytes of framing) or the handshake (its token and options, under 1 KiB); long-polling clients split their batches to this size. At least MAX_POSITION_PAYLOAD_BYTES + 1024, so a position just over its own limit is answered invalid_position instead.' },
   { env: 'MAX_HTTP_BODY_BYTES', default: '65536', meaning: 'Largest JSON request body over HTTP; above it the answer is 413.' },
@@ -142,7 +143,7 @@ export const SETTING_DOCS: SettingDoc[] = [
   { env: 'SLOW_CLIENT_MAX_QUEUED_PACKETS', default: '8', meaning: 'Packets waiting to be written to one client before it counts as slow: it then gets only the latest position per player once it catches up, and older unsent ones are dropped.' },
   { env: 'BOOTSTRAP_ANALYSTS', default: '(none)', meaning: 'Comma-separated usernames given the analyst role at start.' },
   { env: 'REDIS_URL', default: '(none)', meaning: 'Redis for running several nodes (a redis:// or rediss:// URL, or a socket path): Socket.IO adapter and cross-node takeover. It must answer when a node starts.' },
-  { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
+  { env: 'CLUSTER_REQUEST_TIMEOUT_MS', default: '2000', meaning: 'With REDIS_URL: how long a node waits for every other node to say who is online on it (at each connect, for one session per player and `welcome`, and for `GET /players`; also how long `GET /monitor/stats` waits for the figures of the other nodes). A node that is subscribed but does not answer in time (frozen, or cut off without its Redis connection closing) makes connects answer `unavailable` and `GET /players` 503 until it answers or Redis drops it. 100 to 60000.' },
   { env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'On SIGTERM or SIGINT the server stops taking connections, records and acknowledges what it queued, and exits; if that takes longer than this (a database that does not answer), it exits anyway with code 1.' },
   { env: 'HEALTH_REDIS_TIMEOUT_MS', default: '500', meaning: 'With REDIS_URL: `/health/ready` answers 503 naming redis when Redis has not answered its ping within this long (at once while this node is not connected to it). 50 to 10000.' },
   { env: 'LOG_LEVEL', default: 'log', meaning: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).' },
@@ -248,10 +249,11 @@ function trustProxy(env: Env): number | string[] | null {
  * (a full bucket, then its refill), or it would cut off clients the rate limit accepts.
  */
 function floodSettings(env: Env, rateLimit: Settings['rateLimit']): Settings['flood'] {
-  const windowMs = number(env, 'FLOOD_WINDOW_MS', 2_000, { min: 100, max: 60_000, integer: true });
+  const windowMs = number(env, 'FLOOD_WINDOW_MS', 1_000, { min: 100, max: 60_000, integer: true });
+  const cooldownMs = number(env, 'FLOOD_COOLDOWN_MS', 10_000, { min: 0, max: 3_600_000, integer: true });
   const allowed = rateLimit.burst + (rateLimit.perSecond * windowMs) / 1000;
   const raw = env.FLOOD_MAX_MESSAGES_PER_SECOND;
-  if (raw === undefined || raw === '') return { maxMessagesPerSecond: (10 * allowed * 1000) / windowMs, windowMs };
+  if (raw === undefined || raw === '') return { maxMessagesPerSecond: (3 * allowed * 1000) / windowMs, windowMs, cooldownMs };
   const maxMessagesPerSecond = optionalPositive(env, 'FLOOD_MAX_MESSAGES_PER_SECOND');
   if (maxMessagesPerSecond !== null && (maxMessagesPerSecond * windowMs) / 1000 <= allowed) {
     throw new SettingsError(
@@ -259,7 +261,7 @@ function floodSettings(env: Env, rateLimit: Settings['rateLimit']): Settings['fl
       `${maxMessagesPerSecond} per second over FLOOD_WINDOW_MS (${windowMs} ms) is not above what the rate limit lets through in that window (${allowed} messages: RATE_LIMIT_BURST plus RATE_LIMIT_PER_SECOND); raise it well above, or leave it unset`,
     );
   }
-  return { maxMessagesPerSecond, windowMs };
+  return { maxMessagesPerSecond, windowMs, cooldownMs };
 }
 
 export function loadSettings(env: Env = process.env, argv: string[] = []): Settings {

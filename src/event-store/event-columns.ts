@@ -6,7 +6,7 @@ import { VersionedNewEvent } from './event-store.types';
  * versions, types and schema versions go as arrays for `unnest`; data and metadata go as
  * ONE JSON array each, for `jsonb_array_elements`: a single JSON.stringify, where an
  * array of JSON strings made node-postgres escape every quote of every event
- * (a quarter of the hot path's allocations, docs/benchmarks.md).
+ * (a quarter of the hot path's allocations: docs/performance.md, "One JSON array per column").
  * Order: stream ids, versions, types, schema versions, data array, metadata array.
  */
 export function toColumns(events: VersionedNewEvent[]): [string[], number[], string[], number[], string, string] {

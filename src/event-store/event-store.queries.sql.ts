@@ -111,9 +111,10 @@ const stateColumns = (json: string) => `stream_id AS "streamId", ${json} AS json
  * heap visit each), then `scanned` reads the rows from there on in order. Read backwards, as the window is
  * defined, the heap pages came from disk one 8 kB read at a time, for the kernel reads
  * ahead only forwards: a snapshot whose instant was not in the page cache took 135 ms
- * in SQL against 50 ms read forwards (docs/benchmarks.md, ninth pass). One statement sees
- * one snapshot of the table, so `scanned` finds exactly the rows `bound` counted; its
- * LIMIT never cuts, and keeps the planner on the ordered index scan.
+ * in SQL against 50 ms read forwards (docs/performance.md, "The snapshot's window read
+ * forwards"). One statement sees one snapshot of the table, so `scanned` finds exactly
+ * the rows `bound` counted; its LIMIT never cuts, and keeps the planner on the ordered
+ * index scan.
  *
  * The newest of each stream is picked by grouping in "C" collation (grouping needs no
  * locale order, and it sorts far faster); the winners are fetched by row address (ctid):

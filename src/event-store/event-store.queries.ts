@@ -66,7 +66,7 @@ export interface JsonPage {
    * The items as JSON objects joined by commas, the inside of a JSON array, in pieces to
    * be written one after another: each half's text as node-postgres decoded it. Joined
    * into one string, they would be a rope that Node.js encodes for the socket several
-   * times slower than the flat pieces (docs/benchmarks.md).
+   * times slower than the flat pieces (docs/performance.md, "Large answers sent as flat pieces").
    */
   items: string[];
   /** Global position of the page's last item when the range goes on after it (the next cursor); else null. */

@@ -15,8 +15,9 @@ interface AppendedRow {
 
 /**
  * Batch appends on PostgreSQL: the append runs as a named prepared statement (planning
- * its CTE was a large share of a small batch's time) on a pooled connection, as one
- * autocommitted statement, with a deadline of its own. When its answer does not come
+ * its CTE was a large share of a small batch's time: docs/performance.md, "One prepared
+ * statement per batch") on a pooled connection, as one autocommitted statement, with a
+ * deadline of its own. When its answer does not come
  * (the deadline passed, the connection failed), the batch may or may not be committed:
  * the writer ends that session for certain and looks for the batch's last event
  * (settleLostCommit), so a batch is acknowledged exactly when it is stored.

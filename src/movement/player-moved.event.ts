@@ -15,7 +15,8 @@ export class PlayerMoved {
 /**
  * Published on the EventBus once per committed batch, after the commit, carrying each
  * PlayerMoved of the batch in order. One publication per batch rather than per movement:
- * the bus's per-event RxJS dispatch was a visible share of the profile (docs/benchmarks.md).
+ * the bus's per-event RxJS dispatch was a visible share of the profile (docs/performance.md,
+ * "One publication per batch").
  */
 export class PlayersMoved implements IEvent {
   constructor(readonly moves: readonly PlayerMoved[]) {}

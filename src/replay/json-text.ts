@@ -27,7 +27,8 @@ export class JsonText<_Shape = unknown> {
  * Sends a JsonText as its JSON body (application/json unless it says otherwise), its parts written to the socket one
  * after another: they are flat strings (as node-postgres decodes them), and Node.js
  * encodes flat strings several times faster than the rope their concatenation would
- * be (docs/benchmarks.md). Anything else passes through.
+ * be (docs/performance.md, "Large answers sent as flat pieces"). Anything else passes
+ * through.
  */
 @Injectable()
 export class JsonTextInterceptor implements NestInterceptor {

@@ -11,7 +11,7 @@ import { MovementRanges } from './read-movements/movement-ranges';
 import { WorldController } from './world.controller';
 import { PlayerRoster } from './world-snapshot/player-roster';
 
-/** Issue 3: analysts replay movement history over REST (docs/replay-api.md). */
+/** Analysts replay movement history over REST (docs/replay-api.md). */
 @Module({
   imports: [CqrsModule, WorldModule],
   controllers: [PlayersController, MovementsController, WorldController],

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io';
 import { Settings } from '../config/settings';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
 import { FloodGuard } from './flood-guard';
 
 /** The parts of a Socket.IO socket the guard touches: its engine connection, emit and disconnect. */
@@ -11,7 +12,9 @@ function fakeSocket() {
   return { socket, send: (n: number, type = 'message') => { for (let i = 0; i < n; i++) conn.emit('packet', { type }); } };
 }
 
-const guard = (maxMessagesPerSecond: number | null, windowMs = 1000) => new FloodGuard({ flood: { maxMessagesPerSecond, windowMs } } as Settings);
+const metrics = { floodCutOff: jest.fn() } as unknown as WaypointMetrics;
+const guard = (maxMessagesPerSecond: number | null, windowMs = 1000, cooldownMs = 0) =>
+  new FloodGuard({ flood: { maxMessagesPerSecond, windowMs, cooldownMs } } as Settings, metrics);
 
 describe('FloodGuard', () => {
   let now: number;
@@ -79,5 +82,19 @@ describe('FloodGuard', () => {
     send(100_000);
     expect(socket.conn.listenerCount('packet')).toBe(0);
     expect(socket.disconnect).not.toHaveBeenCalled();
+  });
+
+  it('given a cool-down of 5 s, when a player is cut off, then its new connections are refused for 5 s and no longer', () => {
+    const g = guard(100, 1000, 5000);
+    const { socket, send } = fakeSocket();
+    (socket.data as { player?: { id: string } }).player = { id: 'p1' };
+    g.watch(socket as unknown as Socket);
+    send(101);
+    expect(g.coolingDown('p1')).toBe(5000);
+    expect(g.coolingDown('someone-else')).toBe(0);
+    now += 4_999;
+    expect(g.coolingDown('p1')).toBe(1);
+    now += 1;
+    expect(g.coolingDown('p1')).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { Settings } from '../config/settings';
+import { SETTINGS, Settings } from '../config/settings';
+import { WaypointMetrics } from '../metrics/waypoint-metrics';
 
 /**
  * Cuts off a connection that sends far more than its rate limit could ever accept
@@ -13,20 +14,38 @@ import { Settings } from '../config/settings';
  * counter increment per packet: the clock is read once per window's worth of packets, and
  * a connection is flooding when that many arrived sooner than the window. Once the
  * connection is closing, the engine drops whatever else arrives on it unread.
+ *
+ * A player cut off is refused at the handshake for FLOOD_COOLDOWN_MS: otherwise a
+ * flooder that reconnects at once costs a session start, a window of answers and a
+ * session end per cycle, and still slows everyone else.
  */
+@Injectable()
 export class FloodGuard {
   private readonly logger = new Logger(FloodGuard.name);
   /** Packets allowed within one window; null = off. */
   private readonly maxPerWindow: number | null;
   private readonly windowMs: number;
+  private readonly cooldownMs: number;
+  /** Players cut off, and until when (epoch ms) their new connections are refused. */
+  private readonly cooling = new Map<string, number>();
 
   constructor(
-    settings: Settings,
-    private readonly onCutOff: () => void = () => undefined,
+    @Inject(SETTINGS) settings: Settings,
+    private readonly metrics: WaypointMetrics,
   ) {
-    const { maxMessagesPerSecond, windowMs } = settings.flood;
+    const { maxMessagesPerSecond, windowMs, cooldownMs } = settings.flood;
     this.windowMs = windowMs;
+    this.cooldownMs = cooldownMs;
     this.maxPerWindow = maxMessagesPerSecond === null ? null : Math.floor((maxMessagesPerSecond * windowMs) / 1000);
+  }
+
+  /** How long the player's new connections are still refused after a cut-off (ms; 0 = not). */
+  coolingDown(playerId: string, now = Date.now()): number {
+    const until = this.cooling.get(playerId);
+    if (until === undefined) return 0;
+    if (until > now) return until - now;
+    this.cooling.delete(playerId);
+    return 0;
   }
 
   watch(socket: Socket): void {
@@ -52,11 +71,13 @@ export class FloodGuard {
 
   private cutOff(socket: Socket, max: number): void {
     const rate = Math.round((max * 1000) / this.windowMs);
-    this.onCutOff();
-    this.logger.warn({ message: 'connection cut off for flooding', playerId: socket.data?.player?.id, sessionId: socket.id, messages: max + 1, windowMs: this.windowMs });
+    this.metrics.floodCutOff();
+    const playerId: string | undefined = socket.data?.player?.id;
+    if (playerId && this.cooldownMs > 0) this.cooling.set(playerId, Date.now() + this.cooldownMs);
+    this.logger.warn({ message: 'connection cut off for flooding', playerId, sessionId: socket.id, messages: max + 1, windowMs: this.windowMs });
     socket.emit('error', {
       code: 'flooding',
-      message: `more than ${max} messages within ${this.windowMs} ms (${rate} per second, far above the rate limit); disconnected. Reconnect and send at most the rate limit`,
+      message: `more than ${max} messages within ${this.windowMs} ms (${rate} per second, far above the rate limit); disconnected. Reconnect${this.cooldownMs > 0 ? ` after ${this.cooldownMs} ms` : ''} and send at most the rate limit`,
     });
     // The error and the disconnect are written first; a client that does not read them
     // within a window is dropped without them.

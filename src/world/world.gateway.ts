@@ -12,6 +12,7 @@ import { DisconnectPlayer } from './disconnect-player/disconnect-player.command'
 import { SessionData, SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
+import { FloodGuard } from './flood-guard';
 import { acceptWireFormat } from './broadcast/wire-format';
 
 type PlayerSocket = Socket & { data: SessionData };
@@ -34,12 +35,14 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly ref: SocketServerRef,
     private readonly broadcaster: WorldBroadcaster,
     private readonly sessions: SessionDirectory,
+    private readonly floods: FloodGuard,
     private readonly metrics: WaypointMetrics,
   ) {}
 
   afterInit(server: Server): void {
     this.ref.server = server;
     this.sessions.listen(server);
+    server.on('connection', (socket) => this.floods.watch(socket));
     // In the handshake, not a guard: guards run per message, so a bad token would still connect.
     server.use((socket, next) => {
       const token =
@@ -47,6 +50,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         AccessTokens.fromAuthorizationHeader(socket.handshake.headers.authorization);
       const player = this.tokens.verify(token as string);
       if (!player) return next(new Error('unauthorized'));
+      const cooling = this.floods.coolingDown(player.id);
+      if (cooling > 0) return next(Object.assign(new Error('flooding'), { data: { retryAfterMs: cooling } }));
       const format = acceptWireFormat(socket);
       if (!format) return next(new Error('invalid_format'));
       const clientSession = (socket.handshake.auth as { clientSession?: unknown } | undefined)?.clientSession;
@@ -68,7 +73,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const { player } = socket.data;
     // The hot path is bound directly rather than with @SubscribeMessage: the profile showed
     // Nest's per-message RxJS pipeline and global pipes costing more than the rules themselves
-    // (docs/performance.md). Bound before any await so no early position is missed.
+    // (docs/performance.md, "The position handler bound directly"). Bound before any await
+    // so no early position is missed.
     socket.on('position', (...args: unknown[]) => {
       // Socket.IO passes the ack, when there is one, as the last argument.
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;

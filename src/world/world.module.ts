@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { MovementModule } from '../movement/movement.module';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
+import { FloodGuard } from './flood-guard';
 import { ConnectPlayerHandler } from './connect-player/connect-player.handler';
 import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.handler';
 import { OnlinePlayers } from './online-players';
@@ -12,7 +13,7 @@ import { WorldGateway } from './world.gateway';
 
 @Module({
   imports: [CqrsModule, MovementModule],
-  providers: [WorldGateway, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, PlayerNumbers],
-  exports: [OnlinePlayers, SessionDirectory],
+  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, PlayerNumbers],
+  exports: [OnlinePlayers, SessionDirectory, SocketServerRef],
 })
 export class WorldModule {}

@@ -8,8 +8,9 @@
  * about one batch window apart, with jitter. Measured from the last broadcast, every
  * commit that ended a little early had to wait, that wait pushed the next broadcast's
  * earliest time back as well, and the lag never caught up: under load a broadcast
- * waited 11 ms at the median after its commit (docs/benchmarks.md). Fixed slots keep
- * the rate (one per tick) without carrying one broadcast's delay into the next.
+ * waited 11 ms at the median after its commit (docs/performance.md, "Fixed broadcast
+ * slots"). Fixed slots keep the rate (one per tick) without carrying one broadcast's
+ * delay into the next.
  */
 export class BroadcastTicks {
   private lastTick = Number.NEGATIVE_INFINITY;

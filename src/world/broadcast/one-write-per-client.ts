@@ -6,7 +6,8 @@ import { EngineConnection, engineConnectionOf } from './engine-connection';
  * movements and then the `players:moved` broadcast, in the same turn of the event loop.
  * engine.io writes a client's first packet at once and queues the rest until that write
  * completes, so each client cost two socket writes, and a CPU profile at 350x20 found
- * writev at a third of the server's time (on loopback a write also delivers the data).
+ * writev at a third of the server's time (on loopback a write also delivers the data;
+ * docs/performance.md, "One socket write per client per batch").
  *
  * `hold` makes this node's WebSocket clients queue what they are sent for the rest of the
  * turn; on the next tick each client's queue goes out as one write (the TCP socket corked
