@@ -28,7 +28,7 @@ export interface RunningWaypoint {
   close(): Promise<void>;
 }
 
-/** The game page and its scripts, from the repo's public/ whether running from src/ or dist/src/. */
+/** The pages (the game, the replay viewer, the monitor) and their scripts, from the repo's public/ whether running from src/ or dist/src/. */
 function publicDir(): string {
   for (const candidate of [join(__dirname, '..', 'public'), join(__dirname, '..', '..', 'public')]) {
     if (existsSync(candidate)) return candidate;
