@@ -6,13 +6,14 @@ import { FloodGuard } from './flood-guard';
 import { ConnectPlayerHandler } from './connect-player/connect-player.handler';
 import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.handler';
 import { OnlinePlayers } from './online-players';
+import { PlayerNumbers } from './player-numbers';
 import { SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { WorldGateway } from './world.gateway';
 
 @Module({
   imports: [CqrsModule, MovementModule],
-  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory],
+  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, PlayerNumbers],
   exports: [OnlinePlayers, SessionDirectory, SocketServerRef],
 })
 export class WorldModule {}
