@@ -11,7 +11,10 @@ const swc = [
   },
 ];
 const shared = {
-  transform: { '^.+\\.(t|j)s$': swc },
+  // The client library is ESM (.mts, imported as .mjs) so that browsers can load it as built.
+  transform: { '^.+\\.(m?t|j)s$': swc },
+  moduleFileExtensions: ['ts', 'mts', 'js', 'mjs', 'cjs', 'json', 'node'],
+  resolver: '<rootDir>/test/support/mts-resolver.js',
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|typeorm|file-type|load-esm|uid)/)'],
   testEnvironment: 'node',
 };

@@ -1,5 +1,5 @@
 import { login, register } from './auth.js';
-import { advance, createKeyboard } from './controls.js';
+import { advance, createKeyboard, createPointer } from './controls.js';
 import { createRenderer, formatDistance } from './render.js';
 import { openSession } from './session.js';
 import { createWorld } from './world.js';
@@ -8,6 +8,7 @@ import { createWorld } from './world.js';
 const SEND_INTERVAL_MS = 50;
 const ERROR_SHOWN_MS = 5000;
 const ROSTER_INTERVAL_MS = 250;
+const KEEP_SESSION_INTERVAL_MS = 1000;
 const ZOOM = { min: 0.005, max: 8, start: 1 };
 
 const $ = (id) => document.getElementById(id);
@@ -16,10 +17,40 @@ const form = $('login-form');
 /** The running game, or null while the login form is shown. */
 let game = null;
 
+/**
+ * The login and the client session are kept for the tab (sessionStorage), so a reload goes
+ * straight back into the game, in the same client session: moves the server recorded are
+ * not sent again, and those it had not are.
+ */
+const LOGIN_KEY = 'waypoint.login';
+const SESSION_KEY = 'waypoint.session';
+// A token this close to expiring is not worth connecting with.
+const TOKEN_MARGIN_MS = 10_000;
+
+const readStored = (key) => {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
+};
+const forgetStored = () => {
+  sessionStorage.removeItem(LOGIN_KEY);
+  sessionStorage.removeItem(SESSION_KEY);
+};
+function keepSession() {
+  if (game?.playerId) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ playerId: game.playerId, ...game.session.snapshot() }));
+}
+
 form.addEventListener('submit', onSubmit);
 $('logout').addEventListener('click', () => showLogin());
 $('banner-login').addEventListener('click', () => showLogin());
 $('world').addEventListener('wheel', onWheel, { passive: false });
+window.addEventListener('pagehide', keepSession);
+
+const kept = readStored(LOGIN_KEY);
+if (kept && kept.expiresAt > Date.now() + TOKEN_MARGIN_MS) startGame(kept.token, kept.playerId);
+else forgetStored();
 
 async function onSubmit(event) {
   event.preventDefault();
@@ -32,7 +63,8 @@ async function onSubmit(event) {
     if (action === 'register') await register(username, password);
     const session = await login(username, password);
     form.elements.password.value = '';
-    startGame(session.accessToken);
+    sessionStorage.setItem(LOGIN_KEY, JSON.stringify({ token: session.accessToken, playerId: session.player.id, expiresAt: Date.now() + session.expiresIn * 1000 }));
+    startGame(session.accessToken, session.player.id);
   } catch (error) {
     showFormMessage(error.message, 'error');
   } finally {
@@ -53,34 +85,41 @@ function showFormMessage(text, kind = 'info') {
 
 function showLogin(message = '') {
   stopGame();
+  forgetStored();
   $('game-view').hidden = true;
   $('login-view').hidden = false;
   showFormMessage(message, 'error');
   form.elements.username.focus();
 }
 
-function startGame(token) {
+function startGame(token, playerId) {
   stopGame();
   $('login-view').hidden = true;
   $('game-view').hidden = false;
   $('banner').hidden = true;
   const world = createWorld();
   const keyboard = createKeyboard();
+  const pointer = createPointer($('world'));
   const renderer = createRenderer($('world'));
-  const session = openSession(token, world, { status: setStatus, ended: onEnded });
-  game = { world, keyboard, session, zoom: ZOOM.start, status: { base: 'connecting…', shown: 'connecting…' }, timers: [] };
+  const stored = readStored(SESSION_KEY);
+  const session = openSession(token, world, { status: setStatus, ended: onEnded }, stored?.playerId === playerId ? stored : null);
+  game = { world, keyboard, pointer, session, playerId, zoom: ZOOM.start, status: { base: 'connecting…', shown: 'connecting…' }, timers: [] };
   setStatus('connecting…', 'info');
   game.timers.push(setInterval(() => session.sendIfMoved(), SEND_INTERVAL_MS));
   game.timers.push(setInterval(() => renderRoster(world), ROSTER_INTERVAL_MS));
+  // Besides at pagehide: a tab that is killed gets no pagehide.
+  game.timers.push(setInterval(keepSession, KEEP_SESSION_INTERVAL_MS));
 
   let lastFrame = performance.now();
   const frame = (now) => {
     // Capped so a tab that slept for a while does not jump the player across the map.
     const seconds = Math.min((now - lastFrame) / 1000, 0.25);
     lastFrame = now;
-    const direction = keyboard.direction();
-    if (direction && session.canMove()) world.position = advance(world.position, direction, seconds);
-    renderer.draw(world, game.zoom);
+    const direction = keyboard.direction() ?? pointer.direction();
+    if (direction && session.canMove()) world.position = advance(world.position, direction, seconds, world.bounds);
+    const poses = session.poses();
+    game.drawn = poses;
+    renderer.draw(world, game.zoom, poses);
     renderHud(world);
     game.frame = requestAnimationFrame(frame);
   };
@@ -93,6 +132,7 @@ function stopGame() {
   for (const timer of game.timers) clearInterval(timer);
   clearTimeout(game.errorTimer);
   game.keyboard.detach();
+  game.pointer.detach();
   game.session.close();
   game = null;
 }
@@ -103,9 +143,10 @@ function onEnded(reason) {
     showLogin('Your sign-in is no longer valid (unauthorized). Please log in again.');
     return;
   }
-  const text = reason === 'replaced' ? 'Signed in elsewhere' : 'The server closed this session';
-  setStatus(reason === 'replaced' ? 'signed in elsewhere' : 'disconnected by the server', 'warning');
+  const text = 'Signed in elsewhere';
+  setStatus('signed in elsewhere', 'warning');
   game.keyboard.detach();
+  game.pointer.detach();
   cancelAnimationFrame(game.frame);
   $('banner-text').textContent = text;
   $('banner').hidden = false;
@@ -184,6 +225,18 @@ window.waypoint = Object.freeze({
   },
   get ackedSeq() {
     return game?.session.ackedSeq ?? 0;
+  },
+  /** Moves sent and not yet acknowledged (kept while the connection is down). */
+  get waiting() {
+    return game?.session.waiting ?? 0;
+  },
+  /** The world bounds from the server's welcome. */
+  get bounds() {
+    return game ? { ...game.world.bounds } : null;
+  },
+  /** Where the other players were drawn in the last frame (interpolated), by id. */
+  get drawn() {
+    return game?.drawn ? Object.fromEntries([...game.drawn].map(([id, pose]) => [id, { ...pose }])) : {};
   },
   get status() {
     return game?.status.shown ?? '';

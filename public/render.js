@@ -3,7 +3,6 @@
  * downwards, so y and angles are flipped on the way to the screen.
  */
 
-const WORLD_LIMIT = 100000;
 const COLORS = {
   background: '#0f1720',
   grid: 'rgba(148, 163, 184, 0.10)',
@@ -22,14 +21,16 @@ const MIN_GRID_GAP_PX = 70;
 export function createRenderer(canvas) {
   const ctx = canvas.getContext('2d');
 
-  function draw(world, zoom) {
+  /** `poses`: where to draw the other players (interpolated by the client library), by id. */
+  function draw(world, zoom, poses = new Map()) {
     const { width, height } = fitToDisplay(canvas, ctx);
     const camera = { x: world.position.x, y: world.position.y, zoom, cx: width / 2, cy: height / 2 };
     ctx.fillStyle = COLORS.background;
     ctx.fillRect(0, 0, width, height);
     drawGrid(ctx, camera, width, height);
-    drawBorder(ctx, camera);
-    for (const player of world.players.values()) {
+    drawBorder(ctx, camera, world.bounds);
+    for (const known of world.players.values()) {
+      const player = { ...known, ...poses.get(known.id) };
       const at = toScreen(camera, player);
       if (isOnScreen(at, width, height)) drawPlayer(ctx, at, player.heading, COLORS.other, player.username);
       else drawEdgeMarker(ctx, camera, at, width, height, player);
@@ -92,9 +93,9 @@ function drawGrid(ctx, camera, width, height) {
   }
 }
 
-function drawBorder(ctx, camera) {
-  const topLeft = toScreen(camera, { x: -WORLD_LIMIT, y: WORLD_LIMIT });
-  const size = 2 * WORLD_LIMIT * camera.zoom;
+function drawBorder(ctx, camera, { min, max }) {
+  const topLeft = toScreen(camera, { x: min, y: max });
+  const size = (max - min) * camera.zoom;
   ctx.strokeStyle = COLORS.border;
   ctx.lineWidth = 2;
   ctx.strokeRect(topLeft.x, topLeft.y, size, size);

@@ -3,28 +3,47 @@
  * online, kept current from the Socket.IO events of docs/protocol.md.
  */
 
-// A player who has never moved has no stored position; the game starts everyone at the origin.
+// A player who has never moved has no stored position (the server's origin).
 const ORIGIN = { x: 0, y: 0, z: 0, heading: 0 };
+/** New players start at a random point this far from the origin at most, so they do not all stand on one spot. */
+const SPAWN_RADIUS = 200;
+
+// Until the server's welcome says otherwise (welcome.world).
+const DEFAULT_BOUNDS = { min: -100000, max: 100000, cellSize: null };
 
 export function createWorld() {
-  return { self: null, position: { ...ORIGIN }, players: new Map() };
+  return { self: null, position: { ...ORIGIN }, players: new Map(), bounds: { ...DEFAULT_BOUNDS } };
 }
+
+const placeOf = ({ x, y, z, heading }) => ({ x, y, z, heading });
 
 function placed(position) {
   const { x, y, z, heading } = position ?? ORIGIN;
   return { x, y, z, heading };
 }
 
-export function applyWelcome(world, welcome) {
+/** `keepPosition`: a resumed session, where this page's own position is ahead of the server's. */
+export function applyWelcome(world, welcome, { keepPosition = false } = {}) {
   world.self = { ...welcome.self };
-  world.position = placed(welcome.position);
+  if (welcome.world) world.bounds = { ...welcome.world };
+  if (!keepPosition) world.position = welcome.position ? placed(welcome.position) : spawnPoint(world.bounds);
   world.players = new Map();
   for (const player of welcome.players) applyJoined(world, player);
 }
 
+/** A random point within SPAWN_RADIUS of the origin, inside the world. The page sends it as its first move. */
+function spawnPoint({ min, max }) {
+  const angle = Math.random() * 2 * Math.PI;
+  const distance = SPAWN_RADIUS * Math.sqrt(Math.random());
+  const inside = (v) => Math.round(Math.min(max, Math.max(min, v)) * 100) / 100;
+  return { x: inside(distance * Math.cos(angle)), y: inside(distance * Math.sin(angle)), z: 0, heading: 0 };
+}
+
 export function applyJoined(world, { id, username, position }) {
   if (id === world.self?.id) return;
-  world.players.set(id, { id, username, ...placed(position) });
+  // A player:joined can overtake the welcome; a position already known stays.
+  const known = world.players.get(id);
+  world.players.set(id, { id, username, ...(known && !position ? placeOf(known) : placed(position)) });
 }
 
 export function applyLeft(world, { id }) {

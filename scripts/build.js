@@ -49,13 +49,13 @@ function upToDate(stampPath, inputs) {
   return inputs.every((f) => statSync(f).mtimeMs <= builtAt);
 }
 
-/** The .js (and .js.map) tsc writes for each source, relative to outDir. */
+/** The .js (and .js.map) tsc writes for each source, relative to outDir; .mjs for an ES module source (.mts). */
 function expectedOutputs(parsed) {
   const { rootDir, outDir } = parsed.options;
   const expected = new Set();
   for (const source of parsed.fileNames) {
     if (source.endsWith('.d.ts')) continue;
-    const js = join(outDir, relative(rootDir, source)).replace(/\.tsx?$/, '.js');
+    const js = join(outDir, relative(rootDir, source)).replace(/\.tsx?$/, '.js').replace(/\.mts$/, '.mjs');
     expected.add(js);
     expected.add(`${js}.map`);
   }
@@ -70,7 +70,7 @@ function removeStaleOutputs(outDir, expected) {
       if (entry.isDirectory()) {
         walk(path);
         if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
-      } else if (/\.js(\.map)?$/.test(entry.name) && !expected.has(path)) {
+      } else if (/\.m?js(\.map)?$/.test(entry.name) && !expected.has(path)) {
         unlinkSync(path);
         removed.push(relative(ROOT, path));
       }
@@ -89,7 +89,7 @@ function main() {
   const expected = expectedOutputs(parsed);
   const removed = removeStaleOutputs(outDir, expected);
   if (removed.length > 0) console.error(`build: removed ${removed.length} compiled file(s) whose source is gone`);
-  const missing = [...expected].some((f) => f.endsWith('.js') && !existsSync(f));
+  const missing = [...expected].some((f) => /\.m?js$/.test(f) && !existsSync(f));
   if (!missing && removed.length === 0 && upToDate(stampPath, inputs)) return;
   // tsc trusts its .tsbuildinfo and would not write again an output deleted by hand.
   if (missing && parsed.options.tsBuildInfoFile) rmSync(parsed.options.tsBuildInfoFile, { force: true });

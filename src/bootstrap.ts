@@ -29,7 +29,7 @@ export interface RunningWaypoint {
   close(): Promise<void>;
 }
 
-/** The game page and its scripts, from the repo's public/ whether running from src/ or dist/src/. */
+/** The pages (the game, the replay viewer, the monitor) and their scripts, from the repo's public/ whether running from src/ or dist/src/. */
 function publicDir(): string {
   for (const candidate of [join(__dirname, '..', 'public'), join(__dirname, '..', '..', 'public')]) {
     if (existsSync(candidate)) return candidate;
@@ -51,6 +51,27 @@ function servePublicFiles(app: NestExpressApplication, dir: string): void {
   const paths = new Set(['/', ...files, ...pages]);
   const serve = express.static(dir, { index: 'index.html' });
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (paths.has(req.path) ? serve(req, res, next) : next()));
+}
+
+/**
+ * The client library (src/client, built to ES modules) at /client/: `waypoint.js` is its
+ * entry point, the modules it imports sit beside it under their own names. Running from
+ * src/ (tests), the built copy in dist/ is served; without one, nothing is (and a line says so).
+ */
+function serveClientLibrary(app: NestExpressApplication): void {
+  const dir = [join(__dirname, 'client'), join(__dirname, '..', 'dist', 'src', 'client')].find((d) => existsSync(join(d, 'waypoint.mjs')));
+  if (!dir) {
+    new Logger('Bootstrap').warn({ message: 'the client library is not built, so /client/waypoint.js is not served; run `npm run build`' });
+    return;
+  }
+  const files = new Map(readdirSync(dir).filter((name) => name.endsWith('.mjs')).map((name) => [`/client/${name}`, name]));
+  files.set('/client/waypoint.js', 'waypoint.mjs');
+  app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const name = req.method === 'GET' || req.method === 'HEAD' ? files.get(req.path) : undefined;
+    if (!name) return next();
+    res.type('text/javascript');
+    res.sendFile(name, { root: dir }, (error) => error && next(error));
+  });
 }
 
 /** Builds the whole server on an open database and listens. Used by main, the CLI-less tests and benchmarks. */
@@ -77,6 +98,7 @@ export async function startWaypoint(settings: Settings, database?: DatabaseConne
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     app.useGlobalFilters(new HttpErrorFilter());
     servePublicFiles(app, publicDir());
+    serveClientLibrary(app);
     const openApi = new DocumentBuilder()
       .setTitle('Waypoint')
       .setDescription('Real-time position server: accounts and movement history (see docs/protocol.md)')

@@ -41,7 +41,7 @@ describeOnPostgres('several nodes joined by Redis', () => {
       // A newcomer on node one lists B (on node two) with B's latest position.
       const c = await registerAndLogin(one.url);
       const cc = await connect(one.url, c.token);
-      expect(cc.welcome.players).toContainEqual({ id: b.player.id, username: b.player.username, position: expect.objectContaining({ x: 3, y: 4 }) });
+      expect(cc.welcome.players).toContainEqual({ id: b.player.id, username: b.player.username, n: cb.welcome.self.n, position: expect.objectContaining({ x: 3, y: 4 }) });
       cc.socket.close();
 
       const left = nextEvent(ca.socket, 'player:left', (p) => p.id === b.player.id);

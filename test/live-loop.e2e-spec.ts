@@ -20,7 +20,7 @@ describe('live loop over Socket.IO (docs/protocol.md, Socket.IO section)', () =>
   it.each([['websocket'], ['polling']] as const)('welcomes a new player with a null position over %s', async (transport) => {
     const { token, player } = await registerAndLogin(server.url);
     const { welcome } = track(await connect(server.url, token, [transport]));
-    expect(welcome.self).toEqual({ id: player.id, username: player.username });
+    expect(welcome.self).toEqual({ id: player.id, username: player.username, n: expect.any(Number) });
     expect(welcome.position).toBeNull();
     expect(Array.isArray(welcome.players)).toBe(true);
   });
@@ -46,8 +46,8 @@ describe('live loop over Socket.IO (docs/protocol.md, Socket.IO section)', () =>
     const ca = track(await connect(server.url, a.token));
     const joined = nextEvent(ca.socket, 'player:joined', (p) => p.id === b.player.id);
     const cb = track(await connect(server.url, b.token));
-    expect(await joined).toEqual({ id: b.player.id, username: b.player.username, position: null });
-    expect(cb.welcome.players).toContainEqual({ id: a.player.id, username: a.player.username, position: null });
+    expect(await joined).toEqual({ id: b.player.id, username: b.player.username, n: cb.welcome.self.n, position: null });
+    expect(cb.welcome.players).toContainEqual({ id: a.player.id, username: a.player.username, n: ca.welcome.self.n, position: null });
 
     const seenByA = nextEvent<any[]>(ca.socket, 'players:moved', (list) => list.some((m) => m.id === b.player.id));
     const seenByB = nextEvent<any[]>(cb.socket, 'players:moved', (list) => list.some((m) => m.id === b.player.id));

@@ -396,7 +396,7 @@ export const SETTING_SCHEMA = {
   LOG_LEVEL: {
     default: 'log',
     parse: oneOf(['error', 'warn', 'log', 'debug', 'verbose']),
-    doc: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered: at debug, or warn for a 4xx answer and error for a 5xx one (credentials redacted).',
+    doc: 'error, warn, log, debug or verbose. Each HTTP request is logged when answered (method, URL with credentials blanked, status, time, address, user agent): at debug, at log for a 4xx answer, at error for a 5xx one.',
   },
   LOG_FORMAT: {
     default: 'auto',

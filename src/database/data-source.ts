@@ -20,9 +20,9 @@ export interface DatabaseTarget {
 
 /**
  * Settings of every pooled session. The idle-in-transaction timeout frees what a node
- * that froze or lost its link leaves open, above all the appending lock of a batch that
- * was gathering (which replays at the live edge wait for), within seconds rather than
- * when TCP keepalive notices, hours later.
+ * that froze or lost its link leaves open inside a transaction (an appending lock, which
+ * replays at the live edge wait for), within seconds rather than when TCP keepalive
+ * notices, hours later.
  */
 function sessionOptions(target: DatabaseTarget): string {
   const options = [`-c search_path=${target.schema}`];

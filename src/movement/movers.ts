@@ -30,6 +30,8 @@ export class Mover {
   readonly sessions = new Set<string>();
   /** Movements of this player queued or being written (kept by the batcher). */
   inFlight = 0;
+  /** When its last session left (epoch ms); null while it has one. */
+  idleSince: number | null = null;
 
   constructor(
     readonly playerId: string,
@@ -48,6 +50,9 @@ export class Mover {
     return state;
   }
 }
+
+/** How long a player's state outlives its last session (see Movers.retiring). */
+const RETIRE_AFTER_MS = 60_000;
 
 /** What the database holds of a player when one of its sessions starts. */
 export interface StoredMover {
@@ -68,9 +73,10 @@ export class Movers {
   readonly limits: MovementLimits;
   private readonly movers = new Map<string, Mover>();
   /**
-   * Players whose last session left while movements of theirs were still being written:
-   * kept until those settle, so a session that takes over in between continues the same
-   * versions and resumable sessions instead of racing them from a fresh read.
+   * Players whose last session left: kept for RETIRE_AFTER_MS, and until nothing of theirs
+   * is in flight, so that whatever still holds the Mover (a position being decided, a
+   * batch being written, a session taking over) keeps working on the same object. Two
+   * Movers of one player at once would assign the same stream versions twice.
    */
   private readonly retiring = new Set<Mover>();
 
@@ -98,10 +104,11 @@ export class Movers {
    * knows of a live player (a takeover on the same node) is newer and is kept.
    */
   join(playerId: string, sessionId: string, stored: StoredMover, now: number): Mover {
-    this.sweep();
+    this.sweep(now);
     const known = this.movers.get(playerId);
     const mover = this.of(playerId, now);
     mover.sessions.add(sessionId);
+    mover.idleSince = null;
     if (mover.version === undefined || mover.version < stored.version) mover.version = stored.version;
     if (!known && stored.last) mover.motion = initialMotionState(this.limits, now, stored.last);
     if (stored.resume) {
@@ -115,19 +122,22 @@ export class Movers {
   }
 
   /** A session ended; the Mover goes with the player's last one, once nothing of it is in flight. */
-  leave(playerId: string, sessionId: string): void {
+  leave(playerId: string, sessionId: string, now = Date.now()): void {
     const mover = this.movers.get(playerId);
     if (mover) {
       mover.sessions.delete(sessionId);
-      if (mover.sessions.size === 0) this.retiring.add(mover);
+      if (mover.sessions.size === 0) {
+        mover.idleSince = now;
+        this.retiring.add(mover);
+      }
     }
-    this.sweep();
+    this.sweep(now);
   }
 
-  private sweep(): void {
+  private sweep(now: number): void {
     for (const mover of this.retiring) {
-      if (mover.sessions.size > 0) this.retiring.delete(mover);
-      else if (mover.inFlight === 0) {
+      if (mover.sessions.size > 0 || mover.idleSince === null) this.retiring.delete(mover);
+      else if (mover.inFlight === 0 && now - mover.idleSince >= RETIRE_AFTER_MS) {
         this.retiring.delete(mover);
         if (this.movers.get(mover.playerId) === mover) this.movers.delete(mover.playerId);
       }

@@ -7,6 +7,16 @@ export interface OnlinePlayer {
   username: string;
   /** The Socket.IO id of the player's one live session. */
   sessionId: string;
+  /** The player's number in the compact wire mode (PlayerNumbers). */
+  n: number;
+  position: WirePosition | null;
+}
+
+/** Another player online, as `welcome.players` lists them. */
+export interface OnlineEntry {
+  id: string;
+  username: string;
+  n: number;
   position: WirePosition | null;
 }
 
@@ -20,9 +30,9 @@ export class OnlinePlayers {
   }
 
   /** Makes `sessionId` the player's session on this node (older ones were handed over first). */
-  register(id: string, username: string, sessionId: string): void {
+  register(id: string, username: string, sessionId: string, n: number): void {
     const current = this.players.get(id);
-    this.players.set(id, { id, username, sessionId, position: current?.position ?? null });
+    this.players.set(id, { id, username, sessionId, n, position: current?.position ?? null });
   }
 
   /** The session was taken over: forget it here so its close is not taken for the player leaving. */
@@ -52,10 +62,10 @@ export class OnlinePlayers {
   }
 
   /** Everyone online except `id`, as the welcome lists them. */
-  others(id: string): { id: string; username: string; position: WirePosition | null }[] {
+  others(id: string): OnlineEntry[] {
     const list = [];
     for (const p of this.players.values()) {
-      if (p.id !== id) list.push({ id: p.id, username: p.username, position: p.position });
+      if (p.id !== id) list.push({ id: p.id, username: p.username, n: p.n, position: p.position });
     }
     return list;
   }

@@ -6,6 +6,7 @@ export class PlayerJoined implements IEvent {
   constructor(
     readonly id: string,
     readonly username: string,
+    readonly n: number,
     readonly position: WirePosition | null,
     readonly sessionId: string,
   ) {}

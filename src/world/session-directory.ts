@@ -4,7 +4,7 @@ import type { RemoteSocket, Server, Socket } from 'socket.io';
 import { AuthenticatedPlayer } from '../auth/authenticated-player';
 import { SETTINGS, Settings } from '../config/settings';
 import { WirePosition } from '../movement/position';
-import { OnlinePlayers } from './online-players';
+import { OnlineEntry, OnlinePlayers } from './online-players';
 import { SocketServerRef } from './socket-server.ref';
 
 /** Sent between nodes (Redis adapter): "player P now has session S; end your older one". */
@@ -29,14 +29,19 @@ export interface SessionData {
   player: AuthenticatedPlayer;
   /** Latest recorded position, kept on the socket so other nodes can list it (cluster mode). */
   position?: WirePosition | null;
+  /** The player's number (PlayerNumbers), so other nodes can list it in `welcome`. */
+  n?: number;
+  /** `auth.format` of the handshake. */
+  format?: WireFormat;
   /** The handshake's auth.clientSession (a resumable session), or null. */
   clientSession?: string | null;
 }
 
+/** How `players:moved` is sent to a client: v1 JSON arrays, or one packed binary frame. */
+export type WireFormat = 'json' | 'packed';
+
 export const playerRoom = (playerId: string): string => `player:${playerId}`;
 
-/** A player online on some node, as `welcome` lists them. */
-type OnlineElsewhere = { id: string; username: string; position: WirePosition | null };
 
 /**
  * One live session per player, on one node or many. Socket.IO's adapter is the
@@ -79,7 +84,7 @@ export class SessionDirectory {
   }
 
   /** Everyone online except `playerId`, across all nodes in cluster mode. */
-  async others(playerId: string): Promise<OnlineElsewhere[]> {
+  async others(playerId: string): Promise<OnlineEntry[]> {
     if (!this.clustered) return this.online.others(playerId);
     return [...(await this.everyNode()).values()].filter((p) => p.id !== playerId);
   }
@@ -91,12 +96,12 @@ export class SessionDirectory {
   }
 
   /** Every node's players by id, from their sessions' data (the adapter asks each live node). */
-  private async everyNode(): Promise<Map<string, OnlineElsewhere>> {
+  private async everyNode(): Promise<Map<string, OnlineEntry>> {
     const sockets: RemoteSocket<never, SessionData>[] = await this.askEveryNode(() => this.server().fetchSockets());
-    const seen = new Map<string, OnlineElsewhere>();
+    const seen = new Map<string, OnlineEntry>();
     for (const s of sockets) {
       const p = s.data.player;
-      if (p) seen.set(p.id, { id: p.id, username: p.username, position: s.data.position ?? null });
+      if (p && s.data.n !== undefined) seen.set(p.id, { id: p.id, username: p.username, n: s.data.n, position: s.data.position ?? null });
     }
     return seen;
   }

@@ -13,6 +13,7 @@ import { SessionData, SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { WorldBroadcaster } from './broadcast/world-broadcaster';
 import { FloodGuard } from './flood-guard';
+import { acceptWireFormat } from './broadcast/wire-format';
 
 type PlayerSocket = Socket & { data: SessionData };
 type Ack = (response: unknown) => void;
@@ -51,6 +52,8 @@ export class WorldGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (!player) return next(new Error('unauthorized'));
       const cooling = this.floods.coolingDown(player.id);
       if (cooling > 0) return next(Object.assign(new Error('flooding'), { data: { retryAfterMs: cooling } }));
+      const format = acceptWireFormat(socket);
+      if (!format) return next(new Error('invalid_format'));
       const clientSession = (socket.handshake.auth as { clientSession?: unknown } | undefined)?.clientSession;
       if (clientSession !== undefined && clientSession !== null && !isClientSession(clientSession)) {
         return next(new Error('invalid_client_session'));

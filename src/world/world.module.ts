@@ -6,6 +6,7 @@ import { FloodGuard } from './flood-guard';
 import { ConnectPlayerHandler } from './connect-player/connect-player.handler';
 import { DisconnectPlayerHandler } from './disconnect-player/disconnect-player.handler';
 import { OnlinePlayers } from './online-players';
+import { PlayerNumbers } from './player-numbers';
 import { SessionDirectory } from './session-directory';
 import { SocketServerRef } from './socket-server.ref';
 import { GracefulStop } from './graceful-stop/graceful-stop';
@@ -13,7 +14,7 @@ import { WorldGateway } from './world.gateway';
 
 @Module({
   imports: [CqrsModule, MovementModule],
-  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, GracefulStop],
+  providers: [WorldGateway, FloodGuard, ConnectPlayerHandler, DisconnectPlayerHandler, WorldBroadcaster, OnlinePlayers, SocketServerRef, SessionDirectory, PlayerNumbers, GracefulStop],
   exports: [OnlinePlayers, SessionDirectory, SocketServerRef],
 })
 export class WorldModule {}

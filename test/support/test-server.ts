@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createLogger } from '../../src/common/logger';
@@ -83,6 +84,7 @@ export async function startTestServer(overrides: Record<string, string> = {}, en
     async close() {
       await stop();
       if (fullEnv.DATABASE_URL) await dropSchema(fullEnv.DATABASE_URL, settings.databaseSchema);
+      if (settings.redisUrl) await forgetPlayerNumbers(settings.redisUrl, settings.databaseSchema);
     },
     async restart(more = {}) {
       await stop();
@@ -96,6 +98,21 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
 }
+/** Removes the player numbers a clustered test world kept in Redis (PlayerNumbers). */
+async function forgetPlayerNumbers(url: string, schema: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`waypoint:${schema}:player-numbers:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } catch {
+    // A test that stopped its own Redis: nothing left to clean.
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Rows of the events table, for assertions that nothing was written. */
 export async function countEvents(dataSource: DataSource, type?: string): Promise<number> {
   const [{ n }] = await dataSource.query(

@@ -17,6 +17,8 @@ export function neighbourhood(cell: CellKey): CellKey[] {
 }
 
 export const cellRoom = (cell: CellKey): string => `cell:${cell}`;
+/** The same cell's clients in the compact wire mode (they get packed frames, not arrays). */
+export const packedCellRoom = (cell: CellKey): string => `packed:cell:${cell}`;
 
 /**
  * For one tick: which cell rooms get which entries. Entries are grouped by the cell

@@ -12,7 +12,11 @@ import type { MovedEntry } from './world-broadcaster';
 export class SlowClientBacklog {
   private readonly backlogs = new Map<string, Map<string, MovedEntry>>();
 
-  constructor(private readonly maxQueued: number) {}
+  constructor(
+    private readonly maxQueued: number,
+    /** The entries as one packed frame, for clients in the compact wire mode. */
+    private readonly pack: (entries: MovedEntry[]) => Buffer,
+  ) {}
 
   /** Local sockets too far behind to be sent this tick's broadcast. */
   slowSocketIds(server: Server): string[] {
@@ -57,7 +61,9 @@ export class SlowClientBacklog {
       if (!backlog || !socket.connected) return this.forgetSocket(socket.id);
       if (queuedPackets(socket) > this.maxQueued / 2) return this.sendOnDrain(socket);
       this.backlogs.delete(socket.id);
-      if (backlog.size > 0) socket.emit('players:moved', [...backlog.values()]);
+      if (backlog.size === 0) return;
+      const entries = [...backlog.values()];
+      socket.emit('players:moved', socket.data.format === 'packed' ? this.pack(entries) : entries);
     });
   }
 }

@@ -7,10 +7,12 @@ import { WirePosition } from '../../movement/position';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined, PlayerLeft } from '../player-presence.events';
 import { SocketServerRef } from '../socket-server.ref';
-import { CellKey, cellOf, cellRoom, planAreaBroadcast } from './area-of-interest';
+import { encodePackedFrame, PackedEntry } from '../../client/packed-frame.mjs';
+import { CellKey, cellOf, cellRoom, packedCellRoom, planAreaBroadcast } from './area-of-interest';
 import { BroadcastTicks } from './broadcast-ticks';
 import { OneWritePerClient } from './one-write-per-client';
 import { SlowClientBacklog } from './slow-client-backlog';
+import { PACKED_ROOM } from './wire-format';
 
 /** One entry of `players:moved` (docs/protocol.md). */
 export interface MovedEntry {
@@ -27,7 +29,8 @@ export interface MovedEntry {
  * Tells clients what happened, after it was recorded. Movements are coalesced to each
  * player's latest and sent as one `players:moved` array at most per tick (BroadcastTicks),
  * encoded once by Socket.IO for all its receivers (or once per grid cell with area of
- * interest on).
+ * interest on). Clients in the compact wire mode get the same entries as one packed
+ * binary frame, encoded once per tick (or per cell) for all of them.
  * Slow clients are left out of broadcasts and get a coalesced backlog instead.
  */
 @Injectable()
@@ -56,7 +59,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
   ) {
     this.cellSize = settings.areaOfInterestCellSize;
     this.clustered = settings.redisUrl !== null;
-    this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets);
+    this.backlog = new SlowClientBacklog(settings.slowClientMaxQueuedPackets, (entries) => this.packedFrame(entries));
     this.intervalMs = settings.broadcastIntervalMs;
     this.ticks = this.intervalMs > 0 ? new BroadcastTicks(this.intervalMs) : null;
     metrics.watch('slowClients', () => this.backlog.size);
@@ -79,7 +82,7 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     }
     const server = this.io.server;
     if (event instanceof PlayerJoined) {
-      server?.except(event.sessionId).emit('player:joined', { id: event.id, username: event.username, position: event.position });
+      server?.except(event.sessionId).emit('player:joined', { id: event.id, username: event.username, n: event.n, position: event.position });
       return;
     }
     this.pending.delete(event.id);
@@ -148,20 +151,44 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     if (!server) return;
     const slow = this.backlog.slowSocketIds(server);
     if (this.cellSize === null) {
-      (slow.length ? server.except(slow) : server).emit('players:moved', entries);
+      const packed = this.hasMembers(PACKED_ROOM);
+      const json = packed ? server.except(PACKED_ROOM) : server;
+      (slow.length ? json.except(slow) : json).emit('players:moved', entries);
+      if (packed) {
+        const target = server.to(PACKED_ROOM);
+        (slow.length ? target.except(slow) : target).emit('players:moved', this.packedFrame(entries));
+      }
       if (slow.length) this.backlog.hold(server, slow, entries);
       return;
     }
     for (const [cell, cellEntries] of planAreaBroadcast(entries, this.cellSize)) {
-      const room = cellRoom(cell);
-      const members = server.sockets.adapter.rooms.get(room);
-      // Only this node's members are known here; in a cluster other nodes may have some.
-      if (!this.clustered && (!members || members.size === 0)) continue;
-      const target = server.to(room);
-      (slow.length ? target.except(slow) : target).emit('players:moved', cellEntries);
-      const slowHere = members ? slow.filter((id) => members.has(id)) : [];
-      if (slowHere.length) this.backlog.hold(server, slowHere, cellEntries);
+      for (const room of [cellRoom(cell), packedCellRoom(cell)]) {
+        if (!this.hasMembers(room)) continue;
+        const target = server.to(room);
+        const payload = room === cellRoom(cell) ? cellEntries : this.packedFrame(cellEntries);
+        (slow.length ? target.except(slow) : target).emit('players:moved', payload);
+        const members = server.sockets.adapter.rooms.get(room);
+        const slowHere = members ? slow.filter((id) => members.has(id)) : [];
+        if (slowHere.length) this.backlog.hold(server, slowHere, cellEntries);
+      }
     }
+  }
+
+  /** Whether a room may have members: this node's are known; in a cluster other nodes may have some. */
+  private hasMembers(room: string): boolean {
+    if (this.clustered) return true;
+    return (this.io.server?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0;
+  }
+
+  /** The entries as one packed frame, players named by their number; players gone meanwhile are left out. */
+  private packedFrame(entries: readonly MovedEntry[]): Buffer {
+    const packed: PackedEntry[] = [];
+    for (const { id, x, y, z, heading, seq, t } of entries) {
+      const n = this.online.get(id)?.n;
+      if (n !== undefined) packed.push({ n, x, y, z, heading, seq, t });
+    }
+    const frame = encodePackedFrame(packed);
+    return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   }
 
   private moveSession(sessionId: string, x: number, y: number): void {
@@ -170,8 +197,9 @@ export class WorldBroadcaster implements IEventHandler<PlayersMoved | PlayerJoin
     if (current === cell) return;
     const socket = this.io.server?.sockets.sockets.get(sessionId);
     if (!socket) return;
-    if (current) void socket.leave(cellRoom(current));
-    void socket.join(cellRoom(cell));
+    const room = socket.data.format === 'packed' ? packedCellRoom : cellRoom;
+    if (current) void socket.leave(room(current));
+    void socket.join(room(cell));
     this.sessionCells.set(sessionId, cell);
   }
 

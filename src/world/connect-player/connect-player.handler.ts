@@ -1,4 +1,6 @@
+import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
+import { SETTINGS, Settings } from '../../config/settings';
 import { eventMetadata } from '../../common/event-metadata';
 import { EventStore } from '../../event-store';
 import { MovementData, toWirePosition } from '../../movement/position';
@@ -8,7 +10,9 @@ import { PlayerLifecycleEvent } from '../../players/player-lifecycle.events';
 import { movementStreamId, playerStreamId } from '../../players/player-streams';
 import { OnlinePlayers } from '../online-players';
 import { PlayerJoined } from '../player-presence.events';
+import { PlayerNumbers } from '../player-numbers';
 import { SessionDirectory } from '../session-directory';
+import { SocketServerRef } from '../socket-server.ref';
 import { ConnectPlayer, Welcome } from './connect-player.command';
 
 @CommandHandler(ConnectPlayer)
@@ -20,10 +24,18 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
     private readonly clientSessions: ClientSessionProjection,
     private readonly eventBus: EventBus,
     private readonly sessions: SessionDirectory,
+    private readonly numbers: PlayerNumbers,
+    private readonly io: SocketServerRef,
+    @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
 
   async execute({ player, sessionId, takeover, clientSession }: ConnectPlayer): Promise<Welcome> {
-    this.online.register(player.id, player.username, sessionId);
+    const claimed = this.numbers.claim(player.id, sessionId);
+    const n = typeof claimed === 'number' ? claimed : await claimed;
+    // On the socket at once, so other nodes list the player with it (SessionDirectory.others).
+    const socket = this.io.server?.sockets.sockets.get(sessionId);
+    if (socket) socket.data.n = n;
+    this.online.register(player.id, player.username, sessionId, n);
 
     // The stream's last event is the position stored before the player logged out. Read
     // before the resumable session's last seq: a commit in between then shows as a version
@@ -57,8 +69,14 @@ export class ConnectPlayerHandler implements ICommandHandler<ConnectPlayer> {
         metadata: eventMetadata(sessionId),
       },
     ]);
-    if (!takeover) this.eventBus.publish(new PlayerJoined(player.id, player.username, position, sessionId));
-    const welcome: Welcome = { self: { id: player.id, username: player.username }, position, players: await this.sessions.others(player.id) };
+    if (!takeover) this.eventBus.publish(new PlayerJoined(player.id, player.username, n, position, sessionId));
+    const { world, areaOfInterestCellSize } = this.settings;
+    const welcome: Welcome = {
+      self: { id: player.id, username: player.username, n },
+      position,
+      players: await this.sessions.others(player.id),
+      world: { min: world.min, max: world.max, cellSize: areaOfInterestCellSize },
+    };
     if (clientSession) welcome.resume = { clientSession, lastSeq: mover.resume(clientSession).recorded };
     return welcome;
   }
