@@ -87,7 +87,7 @@ describe('request logging', () => {
     expect(text).not.toMatch(/secret-token|secret-in-url|secret-cookie/);
     expect(ok).toMatchObject({ level: 'debug', context: 'HTTP', message: expect.stringMatching(/^GET \/replay\/movements\?token=\[redacted\]&limit=5 200 \d+ ms$/) });
     expect(ok).toMatchObject({ req: { method: 'GET', userAgent: expect.any(String) }, res: { statusCode: 200 } });
-    expect(ok.req.headers).toBeUndefined();
+    expect((ok as { req: Record<string, unknown> }).req.headers).toBeUndefined();
     expect(missing).toMatchObject({ level: 'info', res: { statusCode: 404 } });
   });
 });
