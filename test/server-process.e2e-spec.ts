@@ -145,6 +145,50 @@ describe('the server process', () => {
     }
   });
 
+  it('records each seq of a resumable session once across a kill -9 mid-stream and the resend after it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'waypoint-proc-'));
+    const env = baseEnv({
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'a-test-secret-long-enough-to-use',
+      RATE_LIMIT_PER_SECOND: '1000',
+      RATE_LIMIT_BURST: '1000',
+      ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schemaOfThisSuite() } : { DATABASE_URL: undefined }),
+    });
+    let server = await start(['--port', '0'], env);
+    const port = new URL(server.url).port;
+    const { token, player } = await registerAndLogin(server.url);
+    const auth = { token, clientSession: 'killed-mid-stream' };
+    const { socket } = await connect(server.url, token, ['websocket'], { auth });
+    // 60 positions without waiting, and the process killed while they are being recorded.
+    const acked = new Set<number>();
+    for (let seq = 1; seq <= 60; seq++) {
+      socket.timeout(5_000).emit('position', { x: seq, y: 1, seq }, (err: unknown, ack: { ok: boolean }) => void (!err && ack.ok && acked.add(seq)));
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    await stop(server.child, 'SIGKILL');
+    socket.close();
+
+    server = await start(['--port', port], env);
+    try {
+      const again = await connect(server.url, token, ['websocket'], { auth });
+      const { lastSeq } = again.welcome.resume;
+      expect(acked.size).toBeLessThan(60); // the kill came while positions were still in flight
+      // Everything acknowledged before the kill is recorded, so lastSeq covers it.
+      for (const seq of acked) expect(lastSeq).toBeGreaterThanOrEqual(seq);
+      // The client resends everything; what was recorded is a duplicate, the rest is recorded now.
+      for (let seq = 1; seq <= 60; seq++) {
+        const ack = await sendPosition(again.socket, { x: seq, y: 1, seq });
+        expect(ack).toEqual(lastSeq !== null && seq <= lastSeq ? { ok: true, seq, duplicate: true } : { ok: true, seq });
+      }
+      again.socket.close();
+      const history = await fetch(`${server.url}/players/${player.id}/movements?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+      const { items } = await history.json();
+      expect(items.map((m: { seq: number }) => m.seq)).toEqual(Array.from({ length: 60 }, (_, k) => k + 1));
+    } finally {
+      await stop(server.child);
+    }
+  });
+
   it('makes an analyst with the CLI while the server runs on the embedded database, and keeps the folder to one server', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'waypoint-proc-'));
     const env = baseEnv({ DATA_DIR: dataDir, JWT_SECRET: 'a-test-secret-long-enough-to-use', DATABASE_URL: undefined });
