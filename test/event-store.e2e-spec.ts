@@ -1,17 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import {
-  ConcurrencyError,
-  EventQueries,
-  EventRange,
-  EventStore,
-  ExportSpec,
-  HistoricalEvent,
-  importEvents,
-  LIVE_EDGE_MARGIN_MS,
-  SPLIT_PAGES_FROM,
-  START_OF_ALL,
-} from '../src/event-store';
+import { ConcurrencyError, EventStore, HistoricalEvent, importEvents, START_OF_ALL } from '../src/event-store';
+import { EventQueries, EventRange, ExportSpec, LIVE_EDGE_MARGIN_MS, SPLIT_PAGES_FROM } from '../src/replay/history';
 import { driverPool } from '../src/database/data-source';
 import { RebuildLastPositions } from '../src/movement/last-position/rebuild-last-positions';
 import { connect, registerAndLogin, sendPosition } from './support/clients';

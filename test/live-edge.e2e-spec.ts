@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventQueries, EventRange, EventStore, ExportSpec, LiveEdgeNotSettled, VersionedNewEvent } from '../src/event-store';
+import { EventStore, VersionedNewEvent } from '../src/event-store';
+import { EventQueries, EventRange, ExportSpec, LiveEdgeNotSettled } from '../src/replay/history';
 import { analyst, get, pageWhileWriting, sleep, untilClockPasses } from './replay-support';
 import { connect, LoggedIn, registerAndLogin, sendPosition } from './support/clients';
 import { HeldAppend } from './support/held-append';

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { LiveEdgeNotSettled } from '../event-store';
+import { LiveEdgeNotSettled } from '../replay/history';
 import { JsonBodyRuleBroken } from './json-body-rules';
 
 /** Every HTTP error leaves as `{statusCode, error, message}` (docs/protocol.md). */

@@ -33,7 +33,7 @@ export const VACUUM_ANALYZE_EVENTS = `VACUUM (ANALYZE) events`;
  * tens of thousands). Raises ConcurrencyError, appending nothing, when a version is taken.
  * For loading history into a world before it goes live: the events keep the instants
  * they carry and take no appending lock, so a replay reading across players while an
- * import runs may already have passed them (see live-edge.ts).
+ * import runs may already have passed them (see src/replay/history/live-edge.ts).
  */
 export async function importEvents(tx: Queryable, events: HistoricalEvent[]): Promise<number> {
   if (events.length === 0) return 0;

@@ -11,7 +11,7 @@ const RECORDED_COLUMNS = `global_position::text AS "globalPosition", stream_id A
  * recorded_at until it ends: PostgreSQL's list of locks is the one place where other
  * sessions can see an append that has not committed. Two int4 keys: Waypoint's "appending"
  * and the schema, so worlds sharing a database do not wait on each other's appends.
- * See live-edge.ts for the readers' side.
+ * See src/replay/history/live-edge.ts for the readers' side.
  */
 export const APPENDING_LOCK_KEY = { waypoint: `hashtext('waypoint:appending')`, schema: `hashtext(current_schema())` };
 const APPENDING_LOCK_KEYS = `${APPENDING_LOCK_KEY.waypoint}, ${APPENDING_LOCK_KEY.schema}`;
@@ -21,7 +21,7 @@ const APPENDING_LOCK_KEYS = `${APPENDING_LOCK_KEY.waypoint}, ${APPENDING_LOCK_KE
  * so an instant read off an answer finds the event), read only once the appending lock is
  * held. Every node then stamps events with one clock, and an event still uncommitted has
  * a recorded_at no earlier than its transaction's start, which is what lets a reader know
- * where history can no longer change (live-edge.ts). OFFSET 0 keeps the lock's subquery
+ * where history can no longer change (src/replay/history/live-edge.ts). OFFSET 0 keeps the lock's subquery
  * from being merged into the outer one, so the lock is taken before the clock is read.
  */
 const APPENDING_AT = `appending AS MATERIALIZED (

@@ -4,7 +4,5 @@ export { CommitOutcomeUnknown } from './lost-commit-reply';
 export { EventStore, InlineProjection, Queryable } from './event-store.service';
 export { BATCH_WRITER, BatchWriter, batchWriterFor } from './batch-writer';
 export { EventStoreModule } from './event-store.module';
-export { LiveEdgeNotSettled } from './live-edge';
-export { EventQueries, LIVE_EDGE_MARGIN_MS, SPLIT_PAGES_FROM, EventRange, RangeEvent, ExportBatch, JsonPage, NewestStates, StreamState, EventLocation, StreamRangeOptions } from './event-store.queries';
-export { ExportColumn, ExportSpec, csvHeader } from './event-store.export.sql';
+export { APPENDING_LOCK_KEY } from './event-store.sql';
 export { HistoricalEvent, importEvents, settleAfterImport } from './event-store.bulk';

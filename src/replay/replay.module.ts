@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { EventQueries } from '../event-store';
+import { EventQueries } from './history';
 import { WorldModule } from '../world/world.module';
 import { ReplayQueryHandlers } from '.';
 import { ReaderGuard } from './access/reader.guard';

@@ -1,4 +1,4 @@
-import { csvHeader, ExportSpec } from '../../event-store';
+import { csvHeader, ExportSpec } from '../history';
 import { MOVER_USERNAME, PLAYER_OF_MOVEMENT } from '../replay.sql';
 
 export type ExportFormat = 'ndjson' | 'csv';

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
-import { EventQueries, EventRange } from '../../event-store';
+import { EventQueries, EventRange } from '../history';
 import { MovementRanges } from '../read-movements/movement-ranges';
 import { CSV_HEADER, ExportFormat, MOVEMENT_EXPORTS } from './export-format';
 import { ExportMonitor } from './export-monitor';

@@ -2,7 +2,7 @@ import { BadRequestException, Inject, NotFoundException } from '@nestjs/common';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { SETTINGS, Settings } from '../../config/settings';
-import { EventQueries } from '../../event-store';
+import { EventQueries } from '../history';
 import { PLAYER_MOVED } from '../../movement/position';
 import { isUuid } from '../../players/player-ids';
 import { movementStreamId } from '../../players/player-streams';

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { EventQueries, EventRange } from '../../event-store';
+import { EventQueries, EventRange } from '../history';
 import { PLAYER_MOVED } from '../../movement/position';
 import { movementStreamId } from '../../players/player-streams';
 import { isUuid } from '../../players/player-ids';

@@ -1,5 +1,5 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { EventQueries } from '../../event-store';
+import { EventQueries } from '../history';
 import { MovementPageDto } from '../dto/replay.dto';
 import { MOVEMENT_JSON } from '../export-movements/export-format';
 import { JsonText } from '../json-text';

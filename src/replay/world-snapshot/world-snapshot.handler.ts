@@ -1,5 +1,5 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { EventQueries, ExportSpec } from '../../event-store';
+import { EventQueries, ExportSpec } from '../history';
 import { PLAYER_MOVED } from '../../movement/position';
 import { WorldSnapshotDto } from '../dto/replay.dto';
 import { JsonText } from '../json-text';

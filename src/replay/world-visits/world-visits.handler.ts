@@ -1,6 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { EventQueries } from '../../event-store';
+import { EventQueries } from '../history';
 import { PLAYER_MOVED } from '../../movement/position';
 import { VisitDto, VisitsDto } from '../dto/analytics.dto';
 import { queryRows } from '../query-rows';

@@ -1,4 +1,4 @@
-import { joinPageParts, PagePart } from './event-store.queries';
+import { joinPageParts, PagePart } from './event-queries';
 
 // Positions stand for events; a part describes rows (first, last] of one read.
 const part = (items: string, count: number, last: string | null, boundary: string | null = null): PagePart => ({ items, count, last, boundary });

@@ -1,4 +1,4 @@
-import { csvHeader, exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql } from './event-store.export.sql';
+import { csvHeader, exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql } from './export.sql';
 
 const spec = (format: 'ndjson' | 'csv', columns: ExportSpec['columns']): ExportSpec => ({ format, columns, streamPrefixLength: 9 });
 

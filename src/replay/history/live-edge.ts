@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { APPENDING_LOCK_KEY } from './event-store.sql';
+import { APPENDING_LOCK_KEY } from '../../event-store';
 
 // Replays read history in recorded order (recorded_at, then global position) and continue
 // after a cursor. An append that commits after a read has passed its instant would slip in

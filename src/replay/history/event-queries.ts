@@ -1,12 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings } from '../config/settings';
-import { DATABASE_CAPABILITIES, DatabaseCapabilities } from '../database/database-capabilities';
-import { driverPool } from '../database/data-source';
+import { DEFAULT_LIVE_EDGE_WAIT_MS, SETTINGS, Settings } from '../../config/settings';
+import { DATABASE_CAPABILITIES, DatabaseCapabilities } from '../../database/database-capabilities';
+import { driverPool } from '../../database/data-source';
 import { databaseClock, lookAtLiveEdge, waitForAppends } from './live-edge';
-import type { Queryable } from './event-store.service';
-import { exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './event-store.export.sql';
+import type { Queryable } from '../../event-store';
+import { exportBatchSql, exportJoinSql, exportLineSql, ExportSpec, jsonObjectSql, jsonPagePartSql, PAGE_SOURCE_COLUMNS } from './export.sql';
 import {
   EVENT_AT_POSITION,
   latestOfStreamsAtSql,
@@ -16,7 +16,7 @@ import {
   readManyStreamsRangeSql,
   readStreamRangeSql,
   readStreamsRangeSql,
-} from './event-store.queries.sql';
+} from './event-queries.sql';
 
 /** A time range of one event type, continued after a cursor; read in recorded order. */
 export interface EventRange {
