@@ -1,6 +1,7 @@
 import { MovementBatcher } from '../src/movement/record-movement/movement-batcher';
 import { arrives, connect, nextEvent, registerAndLogin, sendPosition, streamPositions } from './support/clients';
 import { serverSocketOf, startTestServer, TestServer } from './support/test-server';
+import { StalledPollingClient } from './support/stalled-polling-client';
 
 describe('area of interest (AREA_OF_INTEREST_CELL_SIZE)', () => {
   let server: TestServer;
@@ -41,35 +42,6 @@ describe('area of interest (AREA_OF_INTEREST_CELL_SIZE)', () => {
   });
 });
 
-/** A minimal engine.io v4 long-polling client that can stop reading, like a stalled game client. */
-class StalledPollingClient {
-  private sid = '';
-  constructor(private readonly base: string) {}
-
-  private url(): string {
-    return `${this.base}/socket.io/?EIO=4&transport=polling${this.sid ? `&sid=${this.sid}` : ''}`;
-  }
-
-  async open(token: string): Promise<void> {
-    const handshake = await (await fetch(this.url())).text();
-    this.sid = JSON.parse(handshake.slice(1)).sid;
-    await fetch(this.url(), { method: 'POST', body: `40${JSON.stringify({ token })}` });
-    await this.poll(); // the namespace connect and the welcome
-  }
-
-  /** One long-poll: the Socket.IO events it carried, as [name, data]. */
-  async poll(): Promise<[string, any][]> {
-    const body = await (await fetch(this.url())).text();
-    return body
-      .split('\x1e')
-      .filter((p) => p.startsWith('42'))
-      .map((p) => JSON.parse(p.slice(2)));
-  }
-
-  async close(): Promise<void> {
-    await fetch(this.url(), { method: 'POST', body: '1' }).catch(() => undefined);
-  }
-}
 
 describe('slow clients (SLOW_CLIENT_MAX_QUEUED_PACKETS)', () => {
   let server: TestServer;
@@ -82,7 +54,7 @@ describe('slow clients (SLOW_CLIENT_MAX_QUEUED_PACKETS)', () => {
     const mover = await registerAndLogin(server.url);
     const stalled = await registerAndLogin(server.url);
     const slow = new StalledPollingClient(server.url);
-    await slow.open(stalled.token);
+    await slow.open({ token: stalled.token });
     const { socket } = await connect(server.url, mover.token);
     try {
       // ~60 ticks of movement while the slow client does not poll.
@@ -92,13 +64,13 @@ describe('slow clients (SLOW_CLIENT_MAX_QUEUED_PACKETS)', () => {
       }
       await new Promise((r) => setTimeout(r, 50));
 
-      const queued = (await slow.poll()).filter(([name]) => name === 'players:moved');
+      const queued = (await slow.events()).filter(([name]) => name === 'players:moved');
       // Without the bound there would be one packet per tick that had a movement (~30).
       expect(queued.length).toBeGreaterThan(0);
       expect(queued.length).toBeLessThanOrEqual(5);
 
       // Once it reads again, the backlog arrives coalesced: the mover's latest position.
-      const caughtUp = (await slow.poll()).filter(([name]) => name === 'players:moved');
+      const caughtUp = (await slow.events()).filter(([name]) => name === 'players:moved');
       const latest = [...queued, ...caughtUp].flatMap(([, list]) => list).filter((m: any) => m.id === mover.player.id);
       expect(latest[latest.length - 1]).toMatchObject({ x: 30, seq: 30 });
     } finally {

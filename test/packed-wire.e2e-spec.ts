@@ -3,6 +3,7 @@ import { decodePackedFrame } from '../src/client/packed-frame.mjs';
 import { arrives, connect, Connected, nextEvent, registerAndLogin, sendPosition } from './support/clients';
 import { describeOnPostgres, startTestServer, TestServer, untilDisconnectRecorded } from './support/test-server';
 import { eventually, sleep } from './replay-support';
+import { StalledPollingClient } from './support/stalled-polling-client';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const f32 = Math.fround;
@@ -161,36 +162,15 @@ describe('compact wire mode with area of interest', () => {
   });
 });
 
-/** An engine.io v4 long-polling client in packed mode that can stop reading, like a stalled game client. */
-class StalledPackedClient {
-  private sid = '';
-  constructor(private readonly base: string) {}
-
-  private url(): string {
-    return `${this.base}/socket.io/?EIO=4&transport=polling${this.sid ? `&sid=${this.sid}` : ''}`;
-  }
-
-  async open(token: string): Promise<void> {
-    const handshake = await (await fetch(this.url())).text();
-    this.sid = JSON.parse(handshake.slice(1)).sid;
-    await fetch(this.url(), { method: 'POST', body: `40${JSON.stringify({ token, format: 'packed' })}` });
-    await this.poll(); // the namespace connect and the welcome
-  }
-
-  /** One long-poll: the `players:moved` frames it carried (a binary event is its text packet, then its attachment as base64). */
-  async poll(): Promise<Buffer[]> {
-    const packets = (await (await fetch(this.url())).text()).split('\x1e');
-    const frames: Buffer[] = [];
-    packets.forEach((p, i) => {
-      if (p.startsWith('451-["players:moved"')) frames.push(Buffer.from(packets[i + 1].slice(1), 'base64'));
-      if (p.startsWith('42["players:moved"')) throw new Error('a JSON players:moved reached a packed client');
-    });
-    return frames;
-  }
-
-  async close(): Promise<void> {
-    await fetch(this.url(), { method: 'POST', body: '1' }).catch(() => undefined);
-  }
+/** The `players:moved` frames of one long-poll (a binary event is its text packet, then its attachment as base64). */
+async function packedFrames(client: StalledPollingClient): Promise<Buffer[]> {
+  const packets = await client.packets();
+  const frames: Buffer[] = [];
+  packets.forEach((p, i) => {
+    if (p.startsWith('451-["players:moved"')) frames.push(Buffer.from(packets[i + 1].slice(1), 'base64'));
+    if (p.startsWith('42["players:moved"')) throw new Error('a JSON players:moved reached a packed client');
+  });
+  return frames;
 }
 
 describe('compact wire mode for slow clients', () => {
@@ -202,8 +182,8 @@ describe('compact wire mode for slow clients', () => {
 
   it('keeps a bounded queue for a packed client that stops reading, then sends the backlog as one packed frame', async () => {
     const [mover, stalled] = await Promise.all([registerAndLogin(server.url), registerAndLogin(server.url)]);
-    const slow = new StalledPackedClient(server.url);
-    await slow.open(stalled.token);
+    const slow = new StalledPollingClient(server.url);
+    await slow.open({ token: stalled.token, format: 'packed' });
     const { socket, welcome } = await connect(server.url, mover.token);
     try {
       for (let seq = 1; seq <= 30; seq++) {
@@ -211,10 +191,10 @@ describe('compact wire mode for slow clients', () => {
         await sleep(20);
       }
       await sleep(50);
-      const queued = await slow.poll();
+      const queued = await packedFrames(slow);
       expect(queued.length).toBeGreaterThan(0);
       expect(queued.length).toBeLessThanOrEqual(5);
-      const caughtUp = await slow.poll();
+      const caughtUp = await packedFrames(slow);
       const latest = [...queued, ...caughtUp].flatMap((f) => decodePackedFrame(f));
       expect(latest[latest.length - 1]).toMatchObject({ n: welcome.self.n, x: 30, seq: 30 });
     } finally {

@@ -3,13 +3,13 @@ import { SETTINGS, Settings } from '../config/settings';
 import { movementStreamId } from '../players/player-streams';
 import { initialMotionState, MotionState, MovementLimits } from './record-movement/movement-rules';
 
-/** What is known of one resumable session (auth.clientSession) of a player. */
+/** What is known of one client session (auth.clientSession) of a player. */
 export interface ResumeState {
   /** Highest seq known recorded. */
   recorded: number | null;
   /** Highest seq accepted for recording (recorded, queued or in flight). */
   accepted: number | null;
-  /** Settles once the latest accepted movement of the session is recorded or refused. */
+  /** Settles once the client session's latest accepted movement is recorded or refused. */
   tail: Promise<unknown>;
   /** Settles once `recorded` holds what the database had when this node first looked (null: not looked yet). */
   loaded: Promise<void> | null;
@@ -19,7 +19,7 @@ export interface ResumeState {
  * Everything the write path keeps about one player while it is connected to this node:
  * its rate-limit bucket and last accepted position (for the rules), the last committed
  * version of its movement stream (this node is the stream's single writer), and its
- * resumable sessions. One object per player, shared by a takeover's old and new
+ * client sessions. One object per player, shared by a takeover's old and new
  * connection, so a resend racing the old connection's append is seen here.
  */
 export class Mover {
@@ -30,7 +30,7 @@ export class Mover {
   readonly sessions = new Set<string>();
   /** Movements of this player queued or being written (kept by the batcher). */
   inFlight = 0;
-  /** When its last session left (epoch ms); null while it has one. */
+  /** When its last connection closed (epoch ms); null while it has one. */
   idleSince: number | null = null;
 
   constructor(
@@ -51,10 +51,10 @@ export class Mover {
   }
 }
 
-/** How long a player's state outlives its last session (see Movers.retiring). */
+/** How long a player's state outlives its last connection (see Movers.retiring). */
 const RETIRE_AFTER_MS = 60_000;
 
-/** What the database holds of a player when one of its sessions starts. */
+/** What the database holds of a player when one of its connections starts. */
 export interface StoredMover {
   version: number;
   /** The last recorded position and when, on this node's clock (ms). */
@@ -65,17 +65,17 @@ export interface StoredMover {
 
 /**
  * The one owner of per-player write-path state on this node: a Mover is made when a
- * player's first session joins (or its first position arrives just before), and dropped
- * when its last session leaves.
+ * player's first connection joins (or its first position arrives just before), and
+ * dropped after its last connection leaves.
  */
 @Injectable()
 export class Movers {
   readonly limits: MovementLimits;
   private readonly movers = new Map<string, Mover>();
   /**
-   * Players whose last session left: kept for RETIRE_AFTER_MS, and until nothing of theirs
+   * Players whose last connection left: kept for RETIRE_AFTER_MS, and until nothing of theirs
    * is in flight, so that whatever still holds the Mover (a position being decided, a
-   * batch being written, a session taking over) keeps working on the same object. Two
+   * batch being written, a connection taking over) keeps working on the same object. Two
    * Movers of one player at once would assign the same stream versions twice.
    */
   private readonly retiring = new Set<Mover>();
@@ -89,7 +89,7 @@ export class Movers {
     };
   }
 
-  /** The player's Mover, made fresh if none is live (a position can beat its session's start). */
+  /** The player's Mover, made fresh if none is live (a position can beat its connection's start). */
   of(playerId: string, now: number): Mover {
     let mover = this.movers.get(playerId);
     if (!mover) {
@@ -100,7 +100,7 @@ export class Movers {
   }
 
   /**
-   * A session of the player starts, with what the database holds. What this node already
+   * A connection of the player starts, with what the database holds. What this node already
    * knows of a live player (a takeover on the same node) is newer and is kept.
    */
   join(playerId: string, sessionId: string, stored: StoredMover, now: number): Mover {
@@ -113,15 +113,13 @@ export class Movers {
     if (!known && stored.last) mover.motion = initialMotionState(this.limits, now, stored.last);
     if (stored.resume) {
       const resume = mover.resume(stored.resume.clientSession);
-      const lastSeq = stored.resume.lastSeq;
-      if (lastSeq !== null && (resume.recorded === null || resume.recorded < lastSeq)) resume.recorded = lastSeq;
-      if (lastSeq !== null && (resume.accepted === null || resume.accepted < lastSeq)) resume.accepted = lastSeq;
+      if (stored.resume.lastSeq !== null) learnRecorded(resume, stored.resume.lastSeq);
       resume.loaded ??= Promise.resolve();
     }
     return mover;
   }
 
-  /** A session ended; the Mover goes with the player's last one, once nothing of it is in flight. */
+  /** A connection ended; the Mover goes a while after the player's last one, once nothing of it is in flight. */
   leave(playerId: string, sessionId: string, now = Date.now()): void {
     const mover = this.movers.get(playerId);
     if (mover) {
@@ -145,7 +143,7 @@ export class Movers {
   }
 }
 
-/** Raises what a resumable session knows recorded (and so accepted) to `lastSeq`. */
+/** Raises what a client session knows recorded (and so accepted) to `lastSeq`. */
 export function learnRecorded(resume: ResumeState, lastSeq: number): void {
   if (resume.recorded === null || resume.recorded < lastSeq) resume.recorded = lastSeq;
   if (resume.accepted === null || resume.accepted < lastSeq) resume.accepted = lastSeq;
